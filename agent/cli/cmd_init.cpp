@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+#include <agent/cli/commands.hpp>
+#include <agent/cli/init_args.hpp>
+#include <agent/cli/logging.hpp>
+#include <agent/cli/version.hpp>
+#include <agent/init/supervisor.hpp>
+
+#include <cstdio>
+
+namespace execmark::cli {
+
+namespace {
+
+// tini's usage errors exit 1; keep that so scripts written for tini see the same codes.
+constexpr int k_init_usage_exit = 1;
+
+void print_init_help(std::FILE* out, bool tini_mode)
+{
+    const char* name = tini_mode ? "tini" : "execmark init";
+    std::fprintf(out,
+                 R"(Usage: %s [OPTIONS] [--] PROGRAM [ARGS...]
+
+Run PROGRAM as the child of a minimal init (PID 1 of a container): reap every zombie, forward
+signals, exit with the child's status, and shut down gracefully.
+
+Options (tini-compatible; options end at the first non-option word):
+  -s, --subreaper           require being a child subreaper (automatic when not PID 1)
+  -g, --process-group       send forwarded signals to the child's whole process group
+  -p, --parent-death-signal SIG
+                            signal this init receives when its parent dies (name or number)
+  -e, --remap-exit CODE     exit with 0 when the child exits with CODE (repeatable)
+  -v, --verbose             more log lines on stderr (repeatable: info, debug, trace)
+  -w, --warn-reaped         warn for every zombie reaped that is not the child
+  -l, --license             print the licence and exit
+  -h, --help                print this help and exit
+      --version             print the version (tini's format, for `docker info`) and exit
+      --grace SECONDS       after SIGTERM/SIGINT, or when the child exits leaving processes
+                            behind, wait this long for all of them, then SIGKILL (default 10)
+
+Environment:
+  TINI_SUBREAPER            set (any value): as -s
+  TINI_KILL_PROCESS_GROUP   set (any value): as -g
+  TINI_VERBOSITY=N          verbosity 0..4, overrides -v (default 1: warnings)
+  EXECMARK_GRACE=SECONDS    default for --grace
+
+Exit status: the child's; 128+N if it was killed by signal N; 126 if PROGRAM cannot be
+executed, 127 if it is not found; 1 for a usage error. -e CODE maps CODE to 0.
+
+Examples:
+  ENTRYPOINT ["/usr/local/bin/execmark", "init", "--"]
+  execmark init -g --grace 25 -- /app/server --port 8080
+  ln -s execmark /sbin/tini && tini -s -- ./run.sh
+)",
+                 name);
+}
+
+} // namespace
+
+int run_init(const std::vector<std::string>& args, const Environment& env, bool tini_mode)
+{
+    auto parsed = parse_init_args(args, env);
+    if (!parsed) {
+        setup_logging("init", 1);
+        std::fprintf(stderr, "[execmark init] error: %s\n", parsed.error().message.c_str());
+        print_init_help(stderr, tini_mode);
+        return k_init_usage_exit;
+    }
+    const InitArgs& a = *parsed;
+    if (a.help) {
+        print_init_help(stdout, tini_mode);
+        return 0;
+    }
+    if (a.version) {
+        std::printf("%s\n", tini_version_line().c_str());
+        return 0;
+    }
+    if (a.license) {
+        std::fputs(license_text(), stdout);
+        return 0;
+    }
+    setup_logging("init", a.options.verbosity);
+    return init::supervise(a.options, init::SupervisorHooks{});
+}
+
+} // namespace execmark::cli

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <agent/cli/environment.hpp>
+#include <agent/init/options.hpp>
+#include <agent/util/result.hpp>
+
+#include <string>
+#include <vector>
+
+namespace execmark::cli {
+
+// What the init command line asked for: supervise, or print something and exit.
+struct InitArgs {
+    init::InitOptions options;
+    bool help = false;
+    bool version = false;
+    bool license = false;
+};
+
+// Parses `execmark init` / `tini` arguments (argv without the program or subcommand name) the way
+// tini's getopt does — grouped short options (-sg, -vvv), -e143 or -e 143 — except that options
+// stop at the first non-option, so `tini prog -l` runs prog with -l. Then applies tini's
+// environment: TINI_SUBREAPER and TINI_KILL_PROCESS_GROUP (presence), TINI_VERBOSITY (absolute,
+// wins over -v), and EXECMARK_GRACE. Errors are usage errors ("<option>: <reason>").
+util::Result<InitArgs> parse_init_args(const std::vector<std::string>& args,
+                                       const Environment& env);
+
+} // namespace execmark::cli

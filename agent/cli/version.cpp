@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+#include <agent/cli/version.hpp>
+
+namespace execmark::cli {
+
+std::string version_line()
+{
+    return std::string("execmark version ") + EXECMARK_VERSION + " - git." + EXECMARK_GIT_SHA;
+}
+
+std::string tini_version_line()
+{
+    return std::string("tini version ") + EXECMARK_VERSION + "_execmark - git." + EXECMARK_GIT_SHA;
+}
+
+const char* license_text()
+{
+    return R"(MIT License
+
+Copyright (c) 2026 The execmark authors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+)";
+}
+
+} // namespace execmark::cli

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+#include <agent/util/proc.hpp>
+
+#include <agent/util/io.hpp>
+#include <agent/util/text.hpp>
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <memory>
+#include <unordered_map>
+
+namespace execmark::util {
+
+namespace {
+
+constexpr std::size_t k_max_stat_bytes = 4096;
+
+std::optional<pid_t> parse_pid(std::string_view text)
+{
+    const auto v = parse_uint(text, 0x7fffffff);
+    if (!v) {
+        return std::nullopt;
+    }
+    return static_cast<pid_t>(*v);
+}
+
+} // namespace
+
+std::optional<ProcStat> parse_proc_stat(std::string_view line)
+{
+    const auto open = line.find(" (");
+    const auto close = line.rfind(')');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+        return std::nullopt;
+    }
+    ProcStat st;
+    const auto pid = parse_pid(line.substr(0, open));
+    if (!pid) {
+        return std::nullopt;
+    }
+    st.pid = *pid;
+    st.comm = std::string(line.substr(open + 2, close - open - 2));
+    // After ") ": state ppid pgrp ...
+    std::string_view rest = line.substr(close + 1);
+    std::vector<std::string_view> fields;
+    while (fields.size() < 3) {
+        const auto start = rest.find_first_not_of(' ');
+        if (start == std::string_view::npos) {
+            break;
+        }
+        rest.remove_prefix(start);
+        const auto end = rest.find(' ');
+        fields.push_back(rest.substr(0, end));
+        if (end == std::string_view::npos) {
+            break;
+        }
+        rest.remove_prefix(end);
+    }
+    if (fields.size() < 3 || fields[0].size() != 1) {
+        return std::nullopt;
+    }
+    st.state = fields[0][0];
+    const auto ppid = parse_pid(fields[1]);
+    const auto pgrp = parse_pid(fields[2]);
+    if (!ppid || !pgrp) {
+        return std::nullopt;
+    }
+    st.ppid = *ppid;
+    st.pgrp = *pgrp;
+    return st;
+}
+
+std::optional<ProcStat> read_proc_stat(pid_t pid, const std::string& proc_root)
+{
+    auto text = read_file(proc_root + "/" + std::to_string(pid) + "/stat", k_max_stat_bytes);
+    if (!text) {
+        return std::nullopt;
+    }
+    return parse_proc_stat(*text);
+}
+
+std::vector<pid_t> list_pids(const std::string& proc_root)
+{
+    std::vector<pid_t> pids;
+    struct DirCloser {
+        void operator()(DIR* d) const { closedir(d); }
+    };
+    const std::unique_ptr<DIR, DirCloser> dir(opendir(proc_root.c_str()));
+    if (!dir) {
+        return pids;
+    }
+    while (const dirent* entry = readdir(dir.get())) {
+        if (const auto pid = parse_pid(entry->d_name)) {
+            pids.push_back(*pid);
+        }
+    }
+    return pids;
+}
+
+std::vector<ProcStat> snapshot_processes(const std::string& proc_root)
+{
+    std::vector<ProcStat> procs;
+    for (const pid_t pid : list_pids(proc_root)) {
+        if (auto st = read_proc_stat(pid, proc_root)) {
+            procs.push_back(std::move(*st));
+        }
+    }
+    return procs;
+}
+
+std::vector<pid_t> descendants_of(pid_t root, const std::vector<ProcStat>& procs)
+{
+    std::unordered_multimap<pid_t, pid_t> children;
+    for (const auto& p : procs) {
+        if (p.pid != root) {
+            children.emplace(p.ppid, p.pid);
+        }
+    }
+    std::vector<pid_t> out;
+    std::vector<pid_t> todo{root};
+    while (!todo.empty()) {
+        const pid_t parent = todo.back();
+        todo.pop_back();
+        const auto [first, last] = children.equal_range(parent);
+        for (auto it = first; it != last; ++it) {
+            // A malformed snapshot must not loop forever.
+            if (std::find(out.begin(), out.end(), it->second) == out.end()) {
+                out.push_back(it->second);
+                todo.push_back(it->second);
+            }
+        }
+    }
+    return out;
+}
+
+std::optional<std::vector<std::string>> read_cmdline(pid_t pid,
+                                                     const std::string& proc_root,
+                                                     std::size_t max_bytes)
+{
+    auto text = read_file(proc_root + "/" + std::to_string(pid) + "/cmdline", max_bytes);
+    if (!text) {
+        return std::nullopt;
+    }
+    std::vector<std::string> args;
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+        const auto nul = rest.find('\0');
+        args.emplace_back(rest.substr(0, nul));
+        if (nul == std::string_view::npos) {
+            break;
+        }
+        rest.remove_prefix(nul + 1);
+    }
+    return args;
+}
+
+} // namespace execmark::util

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: MIT
+# agent_settings: defines, sanitizers, hardening; agent_warnings: the warning set.
+# Both are linked PRIVATE by first-party targets only.
+add_library(agent_settings INTERFACE)
+add_library(agent_warnings INTERFACE)
+
+target_compile_definitions(agent_settings INTERFACE
+    EXECMARK_VERSION="${EXECMARK_VERSION}" EXECMARK_GIT_SHA="${EXECMARK_GIT_SHA}"
+    $<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS>)
+target_compile_options(agent_settings INTERFACE -fstack-protector-strong)
+if(NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
+    target_compile_definitions(agent_settings INTERFACE _FORTIFY_SOURCE=2)
+endif()
+if(NOT AGENT_STATIC)
+    target_link_options(agent_settings INTERFACE -Wl,-z,relro,-z,now)
+endif()
+
+if(AGENT_SANITIZE)
+    if(AGENT_STATIC)
+        message(FATAL_ERROR "sanitizers cannot be combined with the static build")
+    endif()
+    list(JOIN AGENT_SANITIZE "," _san)
+    target_compile_options(agent_settings INTERFACE -fsanitize=${_san} -fno-omit-frame-pointer
+        -fno-sanitize-recover=all)
+    target_link_options(agent_settings INTERFACE -fsanitize=${_san})
+endif()
+
+target_compile_options(agent_warnings INTERFACE
+    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual -Wcast-align
+    -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough -Wconversion
+    $<$<COMPILE_LANGUAGE:CXX>:-Wextra-semi>
+    $<$<CXX_COMPILER_ID:GNU>:-Wlogical-op -Wduplicated-cond>)
+if(AGENT_WARNINGS_AS_ERRORS)
+    target_compile_options(agent_warnings INTERFACE -Werror)
+endif()
+
+if(AGENT_CLANG_TIDY)
+    find_program(CLANG_TIDY_EXE NAMES clang-tidy-14 clang-tidy REQUIRED)
+    set(CMAKE_CXX_CLANG_TIDY "${CLANG_TIDY_EXE}")
+endif()
+
+if(AGENT_STATIC)
+    # Size: every function and object in its own section, unreferenced ones dropped.
+    add_compile_options(-ffunction-sections -fdata-sections)
+    add_link_options(-static -Wl,--gc-sections -Wl,-O1 -s)
+endif()

@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# install-deps.sh [build|test|all] — install the Debian 12 packages execmark needs, and the
+# deb-src entries that let the static build fetch Debian's curl source. Idempotent; quick when
+# everything is there. Used by README's commands, .ci/run and docker/Dockerfile.
+set -eu
+what=${1:-all}
+
+build_pkgs="ca-certificates git cmake ninja-build g++ make pkg-config dpkg-dev file
+libboost-program-options-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev
+libsodium-dev zlib1g-dev catch2 clang-format"
+test_pkgs="python3 python3-pytest python3-pexpect bash dash busybox zsh mksh tini dumb-init
+strace util-linux libcap2-bin procps bsdutils hyperfine gzip coreutils"
+
+case $what in
+    build) pkgs=$build_pkgs ;;
+    test | all) pkgs="$build_pkgs $test_pkgs" ;;
+    *) echo "usage: install-deps.sh [build|test|all]" >&2; exit 2 ;;
+esac
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "install-deps: run as root (or install sudo)" >&2; exit 1; }
+    sudo=sudo
+fi
+
+src_list=/etc/apt/sources.list.d/execmark-deb-src.sources
+need_update=0
+if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
+    . /etc/os-release
+    $sudo tee "$src_list" >/dev/null <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: ${VERSION_CODENAME} ${VERSION_CODENAME}-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: ${VERSION_CODENAME}-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    need_update=1
+fi
+
+missing=""
+for p in $pkgs; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+# Source indexes are needed for `apt-get source curl`.
+if ! ls /var/lib/apt/lists/*_source_Sources* >/dev/null 2>&1; then
+    need_update=1
+fi
+
+if [ -n "$missing" ] || [ "$need_update" = 1 ]; then
+    echo "install-deps: apt-get update"
+    $sudo apt-get update -q
+fi
+if [ -n "$missing" ]; then
+    echo "install-deps: installing$missing"
+    # shellcheck disable=SC2086
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+echo "install-deps: ok ($what)"

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+#include <agent/util/proc.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+
+using namespace execmark::util;
+
+TEST_CASE("parse_proc_stat handles hostile comm values")
+{
+    const auto st = parse_proc_stat("42 (a) b (c)) S 7 42 42 0 -1 4194304 1 0 0 0");
+    REQUIRE(st);
+    REQUIRE(st->pid == 42);
+    REQUIRE(st->comm == "a) b (c)");
+    REQUIRE(st->state == 'S');
+    REQUIRE(st->ppid == 7);
+    REQUIRE(st->pgrp == 42);
+
+    const auto sp = parse_proc_stat("9 (ssm-session-worker) Z 1 9 9");
+    REQUIRE(sp);
+    REQUIRE(sp->comm == "ssm-session-worker");
+    REQUIRE(sp->state == 'Z');
+}
+
+TEST_CASE("parse_proc_stat refuses malformed lines")
+{
+    REQUIRE_FALSE(parse_proc_stat(""));
+    REQUIRE_FALSE(parse_proc_stat("42 (x"));
+    REQUIRE_FALSE(parse_proc_stat("x (x) S 1 1"));
+    REQUIRE_FALSE(parse_proc_stat("42 (x) S"));
+    REQUIRE_FALSE(parse_proc_stat("42 (x) SS 1 1"));
+    REQUIRE_FALSE(parse_proc_stat("42 (x) S -1 1"));
+}
+
+TEST_CASE("descendants_of walks the tree and survives cycles")
+{
+    const std::vector<ProcStat> procs{
+        {1, "init", 'S', 0, 1},  {10, "a", 'S', 1, 10}, {11, "b", 'S', 10, 10},
+        {12, "c", 'S', 11, 12}, {20, "x", 'S', 2, 20}, {30, "y", 'S', 31, 30},
+        {31, "z", 'S', 30, 31},
+    };
+    auto d = descendants_of(1, procs);
+    std::sort(d.begin(), d.end());
+    REQUIRE(d == std::vector<pid_t>{10, 11, 12});
+    REQUIRE(descendants_of(12, procs).empty());
+    auto cyc = descendants_of(30, procs);
+    REQUIRE(cyc == std::vector<pid_t>{31}); // the cycle back to the root ends the walk
+}
+
+TEST_CASE("reading our own /proc entries")
+{
+    const auto st = read_proc_stat(::getpid());
+    REQUIRE(st);
+    REQUIRE(st->pid == ::getpid());
+    REQUIRE(st->ppid == ::getppid());
+    const auto args = read_cmdline(::getpid());
+    REQUIRE(args);
+    REQUIRE_FALSE(args->empty());
+    REQUIRE_FALSE(read_proc_stat(0x7ffffff0));
+}
