@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include <agent/cli/cli.hpp>
-
 #include <agent/cli/commands.hpp>
 #include <agent/cli/version.hpp>
 
@@ -25,16 +24,18 @@ constexpr Command k_commands[] = {
 
 void print_help(std::FILE* out)
 {
-    std::fprintf(out, "Usage: execmark COMMAND [OPTIONS] [ARGS...]\n\n"
-                      "Signed attribution for ECS Exec sessions, and a PID 1 for containers.\n\n"
-                      "Commands:\n");
+    std::fprintf(out,
+                 "Usage: execmark COMMAND [OPTIONS] [ARGS...]\n\n"
+                 "Signed attribution for ECS Exec sessions, and a PID 1 for containers.\n\n"
+                 "Commands:\n");
     for (const auto& c : k_commands) {
         std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
     }
-    std::fprintf(out, "\n  execmark COMMAND --help   shows a command's options and examples.\n"
-                      "  execmark --version        prints the version.\n\n"
-                      "Invoked as `tini` or `docker-init` (a link to this binary) it is `execmark "
-                      "init`\nwith tini's command line.\n");
+    std::fprintf(out,
+                 "\n  execmark COMMAND --help   shows a command's options and examples.\n"
+                 "  execmark --version        prints the version.\n\n"
+                 "Invoked as `tini` or `docker-init` (a link to this binary) it is `execmark "
+                 "init`\nwith tini's command line.\n");
 }
 
 std::string_view basename_of(const char* path)

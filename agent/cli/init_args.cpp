@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include <agent/cli/init_args.hpp>
-
 #include <agent/init/signals.hpp>
 #include <agent/util/error.hpp>
 #include <agent/util/text.hpp>
@@ -19,7 +18,18 @@ namespace {
 constexpr std::uint64_t k_max_grace_ms = 3600ULL * 1000;
 constexpr int k_max_verbosity = 4;
 
-enum class Opt { subreaper, group, pdeath, remap, verbose, warn_reap, license, help, version, grace };
+enum class Opt {
+    subreaper,
+    group,
+    pdeath,
+    remap,
+    verbose,
+    warn_reap,
+    license,
+    help,
+    version,
+    grace
+};
 
 struct OptSpec {
     char short_name; // '\0' when long-only
@@ -51,7 +61,8 @@ std::optional<std::uint64_t> parse_grace(std::string_view text)
     return util::parse_seconds_ms(text, k_max_grace_ms);
 }
 
-util::Status apply(InitArgs& out, const OptSpec& spec, std::string_view shown, std::string_view value)
+util::Status
+apply(InitArgs& out, const OptSpec& spec, std::string_view shown, std::string_view value)
 {
     auto& o = out.options;
     switch (spec.id) {
@@ -97,8 +108,9 @@ util::Status apply(InitArgs& out, const OptSpec& spec, std::string_view shown, s
     case Opt::grace: {
         const auto ms = parse_grace(value);
         if (!ms) {
-            return usage_error(shown, "grace must be seconds (0..3600, up to 3 decimals), got '"
-                                          + std::string(value) + "'");
+            return usage_error(shown,
+                               "grace must be seconds (0..3600, up to 3 decimals), got '"
+                                   + std::string(value) + "'");
         }
         o.grace_ms = *ms;
         break;
@@ -159,8 +171,7 @@ util::Status apply_environment_overrides(InitArgs& out, const Environment& env)
 
 } // namespace
 
-util::Result<InitArgs> parse_init_args(const std::vector<std::string>& args,
-                                       const Environment& env)
+util::Result<InitArgs> parse_init_args(const std::vector<std::string>& args, const Environment& env)
 {
     InitArgs out;
     if (auto st = apply_environment_defaults(out, env); !st) {
@@ -228,7 +239,8 @@ util::Result<InitArgs> parse_init_args(const std::vector<std::string>& args,
         return st.error();
     }
     if (!out.help && !out.version && !out.license && out.options.command.empty()) {
-        return usage_error("PROGRAM", "missing (usage: execmark init [OPTIONS] [--] PROGRAM [ARGS])");
+        return usage_error("PROGRAM",
+                           "missing (usage: execmark init [OPTIONS] [--] PROGRAM [ARGS])");
     }
     return out;
 }

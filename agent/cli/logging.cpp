@@ -11,10 +11,13 @@ namespace execmark::cli {
 
 void setup_logging(std::string_view component, int verbosity)
 {
-    static constexpr std::array k_levels{spdlog::level::critical, spdlog::level::warn,
-                                         spdlog::level::info, spdlog::level::debug,
+    static constexpr std::array k_levels{spdlog::level::critical,
+                                         spdlog::level::warn,
+                                         spdlog::level::info,
+                                         spdlog::level::debug,
                                          spdlog::level::trace};
-    const auto index = static_cast<std::size_t>(verbosity < 0 ? 0 : (verbosity > 4 ? 4 : verbosity));
+    const auto index =
+        static_cast<std::size_t>(verbosity < 0 ? 0 : (verbosity > 4 ? 4 : verbosity));
     auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     auto logger = std::make_shared<spdlog::logger>(std::string(component), std::move(sink));
     logger->set_pattern("[execmark %n] %l: %v");

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include <agent/init/event_loop.hpp>
-
 #include <agent/util/error.hpp>
 
 #include <sys/epoll.h>
@@ -42,8 +41,8 @@ void EventLoop::remove(int fd)
 util::Status EventLoop::wait_once(int timeout_ms)
 {
     std::array<epoll_event, 16> events{};
-    const int n = ::epoll_wait(m_epoll.get(), events.data(), static_cast<int>(events.size()),
-                               timeout_ms);
+    const int n =
+        ::epoll_wait(m_epoll.get(), events.data(), static_cast<int>(events.size()), timeout_ms);
     if (n < 0) {
         if (errno == EINTR) {
             return {};

@@ -29,7 +29,9 @@ public:
     util::Status wait_once(int timeout_ms = -1);
 
 private:
-    explicit EventLoop(util::Fd epoll) : m_epoll(std::move(epoll)) {}
+    explicit EventLoop(util::Fd epoll)
+        : m_epoll(std::move(epoll))
+    {}
 
     util::Fd m_epoll;
     std::unordered_map<int, std::shared_ptr<Handler>> m_handlers;

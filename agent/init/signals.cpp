@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <agent/init/signals.hpp>
-
 #include <agent/util/text.hpp>
-
-#include <csignal>
 
 #include <array>
 #include <cctype>
+#include <csignal>
 #include <utility>
 
 namespace execmark::init {

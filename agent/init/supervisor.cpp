@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
-#include <agent/init/supervisor.hpp>
-
 #include <agent/init/exit_status.hpp>
 #include <agent/init/signal_mask.hpp>
 #include <agent/init/signals.hpp>
+#include <agent/init/supervisor.hpp>
 #include <agent/util/error.hpp>
 #include <agent/util/fd.hpp>
 #include <agent/util/proc.hpp>
@@ -91,8 +90,7 @@ public:
         : m_options(options)
         , m_hooks(hooks)
         , m_loop(std::move(loop))
-    {
-    }
+    {}
 
     int run(pid_t child, util::Fd signal_fd, util::Fd timer_fd);
 
@@ -179,8 +177,8 @@ void Supervisor::handle_signal(const signalfd_siginfo& info)
         return;
     }
     if (!should_forward(sig, info.ssi_code)) {
-        spdlog::warn("not forwarding {} raised by the kernel (si_code {})", signal_name(sig),
-                     info.ssi_code);
+        spdlog::warn(
+            "not forwarding {} raised by the kernel (si_code {})", signal_name(sig), info.ssi_code);
         return;
     }
     const bool shutdown_signal = sig == SIGTERM || sig == SIGINT;
@@ -229,7 +227,9 @@ void Supervisor::reap()
         m_told_descendants = true;
         const int n = deliver_to_descendants(m_shutdown_signal, m_group_signalled);
         spdlog::info("main child exited; sent {} to {} remaining processes, grace {} ms",
-                     signal_name(m_shutdown_signal), n, m_options.grace_ms);
+                     signal_name(m_shutdown_signal),
+                     n,
+                     m_options.grace_ms);
         if (!m_grace_armed) {
             begin_grace(m_shutdown_signal);
         }
@@ -275,7 +275,8 @@ void Supervisor::on_grace_expired()
     const int killed = deliver_to_descendants(SIGKILL, false);
     if (killed > 0) {
         spdlog::warn("grace period of {} ms over: killed {} remaining processes",
-                     m_options.grace_ms, killed);
+                     m_options.grace_ms,
+                     killed);
     }
 }
 
@@ -334,8 +335,8 @@ int supervise(const InitOptions& options, const SupervisorHooks& hooks)
 
     const SpawnResult spawned = spawn_child(options.command, original_mask);
     if (spawned.error != 0) {
-        spdlog::critical("execute {}: {}", options.command.front(),
-                         util::errno_text(spawned.error));
+        spdlog::critical(
+            "execute {}: {}", options.command.front(), util::errno_text(spawned.error));
         return exit_code_for_exec_error(spawned.error);
     }
     spdlog::info("spawned {} as pid {}", options.command.front(), spawned.pid);

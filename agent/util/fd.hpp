@@ -10,12 +10,16 @@ class Fd {
 public:
     Fd() = default;
 
-    explicit Fd(int fd) : m_fd(fd) {}
+    explicit Fd(int fd)
+        : m_fd(fd)
+    {}
 
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
 
-    Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+    Fd(Fd&& other) noexcept
+        : m_fd(std::exchange(other.m_fd, -1))
+    {}
 
     Fd& operator=(Fd&& other) noexcept
     {

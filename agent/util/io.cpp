@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include <agent/util/io.hpp>
-
 #include <agent/util/error.hpp>
 #include <agent/util/fd.hpp>
+#include <agent/util/io.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>

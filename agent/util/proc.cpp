@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
-#include <agent/util/proc.hpp>
-
 #include <agent/util/io.hpp>
+#include <agent/util/proc.hpp>
 #include <agent/util/text.hpp>
 
 #include <dirent.h>
@@ -83,9 +82,11 @@ std::optional<ProcStat> read_proc_stat(pid_t pid, const std::string& proc_root)
 std::vector<pid_t> list_pids(const std::string& proc_root)
 {
     std::vector<pid_t> pids;
+
     struct DirCloser {
         void operator()(DIR* d) const { closedir(d); }
     };
+
     const std::unique_ptr<DIR, DirCloser> dir(opendir(proc_root.c_str()));
     if (!dir) {
         return pids;
@@ -134,9 +135,8 @@ std::vector<pid_t> descendants_of(pid_t root, const std::vector<ProcStat>& procs
     return out;
 }
 
-std::optional<std::vector<std::string>> read_cmdline(pid_t pid,
-                                                     const std::string& proc_root,
-                                                     std::size_t max_bytes)
+std::optional<std::vector<std::string>>
+read_cmdline(pid_t pid, const std::string& proc_root, std::size_t max_bytes)
 {
     auto text = read_file(proc_root + "/" + std::to_string(pid) + "/cmdline", max_bytes);
     if (!text) {

@@ -35,8 +35,7 @@ std::vector<pid_t> descendants_of(pid_t root, const std::vector<ProcStat>& procs
 std::vector<ProcStat> snapshot_processes(const std::string& proc_root = "/proc");
 
 // NUL-separated /proc/<pid>/cmdline split into arguments (at most max_bytes read).
-std::optional<std::vector<std::string>> read_cmdline(pid_t pid,
-                                                     const std::string& proc_root = "/proc",
-                                                     std::size_t max_bytes = 65536);
+std::optional<std::vector<std::string>>
+read_cmdline(pid_t pid, const std::string& proc_root = "/proc", std::size_t max_bytes = 65536);
 
 } // namespace execmark::util

@@ -19,9 +19,13 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : m_value(std::in_place_index<0>, std::move(value)) {}
+    Result(T value)
+        : m_value(std::in_place_index<0>, std::move(value))
+    {}
 
-    Result(Error error) : m_value(std::in_place_index<1>, std::move(error)) {}
+    Result(Error error)
+        : m_value(std::in_place_index<1>, std::move(error))
+    {}
 
     [[nodiscard]] bool ok() const { return m_value.index() == 0; }
 
@@ -69,7 +73,10 @@ class [[nodiscard]] Result<void> {
 public:
     Result() = default;
 
-    Result(Error error) : m_error(std::move(error)), m_ok(false) {}
+    Result(Error error)
+        : m_error(std::move(error))
+        , m_ok(false)
+    {}
 
     [[nodiscard]] bool ok() const { return m_ok; }
 

@@ -108,7 +108,8 @@ TEST_CASE("grace from option and environment")
 
 TEST_CASE("tini environment variables")
 {
-    const auto a = parse_ok({"p"}, env_of({{"TINI_SUBREAPER", ""}, {"TINI_KILL_PROCESS_GROUP", "0"}}));
+    const auto a =
+        parse_ok({"p"}, env_of({{"TINI_SUBREAPER", ""}, {"TINI_KILL_PROCESS_GROUP", "0"}}));
     REQUIRE(a.options.subreaper);          // presence is enough, as in tini
     REQUIRE(a.options.kill_process_group); // even "0"
     // TINI_VERBOSITY is absolute and wins over -v.

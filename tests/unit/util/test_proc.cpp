@@ -38,8 +38,12 @@ TEST_CASE("parse_proc_stat refuses malformed lines")
 TEST_CASE("descendants_of walks the tree and survives cycles")
 {
     const std::vector<ProcStat> procs{
-        {1, "init", 'S', 0, 1},  {10, "a", 'S', 1, 10}, {11, "b", 'S', 10, 10},
-        {12, "c", 'S', 11, 12}, {20, "x", 'S', 2, 20}, {30, "y", 'S', 31, 30},
+        {1, "init", 'S', 0, 1},
+        {10, "a", 'S', 1, 10},
+        {11, "b", 'S', 10, 10},
+        {12, "c", 'S', 11, 12},
+        {20, "x", 'S', 2, 20},
+        {30, "y", 'S', 31, 30},
         {31, "z", 'S', 30, 31},
     };
     auto d = descendants_of(1, procs);
