@@ -4,9 +4,8 @@
 add_library(agent_settings INTERFACE)
 add_library(agent_warnings INTERFACE)
 
-target_compile_definitions(agent_settings INTERFACE
-    EXECMARK_VERSION="${EXECMARK_VERSION}" EXECMARK_GIT_SHA="${EXECMARK_GIT_SHA}"
-    $<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS>)
+# The version is compiled into agent/cli/version.cpp only, so a new commit rebuilds one file.
+target_compile_definitions(agent_settings INTERFACE $<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS>)
 target_compile_options(agent_settings INTERFACE -fstack-protector-strong)
 if(NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
     target_compile_definitions(agent_settings INTERFACE _FORTIFY_SOURCE=2)

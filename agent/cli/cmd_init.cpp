@@ -4,8 +4,12 @@
 #include <agent/cli/logging.hpp>
 #include <agent/cli/version.hpp>
 #include <agent/init/supervisor.hpp>
+#include <agent/signer/server.hpp>
+
+#include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 
 namespace execmark::cli {
 
@@ -79,7 +83,37 @@ int run_init(const std::vector<std::string>& args, const Environment& env, bool 
         return 0;
     }
     setup_logging("init", a.options.verbosity);
-    return init::supervise(a.options, init::SupervisorHooks{});
+    const bool attribution = a.attribution.value_or(!tini_mode);
+    if (!attribution) {
+        return init::supervise(a.options, init::SupervisorHooks{});
+    }
+    signer::ServiceOptions service_options;
+    if (!a.socket_path.empty()) {
+        service_options.socket_path = a.socket_path;
+    }
+    service_options.watch_interval_ms = static_cast<std::int64_t>(a.watch_interval_ms);
+    service_options.version = version_string();
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) {
+        service_options.host = host;
+    }
+    // Created before the child runs only as an object; the key, socket and threads come in
+    // on_started, after the program was spawned, so nothing here delays it.
+    std::unique_ptr<signer::AttributionService> service;
+    init::SupervisorHooks hooks;
+    hooks.on_started = [&](init::EventLoop& loop, pid_t) {
+        // Markers go to PID 1's stdout: the container log, the trust anchor for the key.
+        service = std::make_unique<signer::AttributionService>(service_options, STDOUT_FILENO);
+        service->start(loop);
+    };
+    hooks.on_exit = [&](int exit_code) {
+        if (service) {
+            service->stop(exit_code);
+        }
+    };
+    const int rc = init::supervise(a.options, hooks);
+    service.reset();
+    return rc;
 }
 
 } // namespace execmark::cli

@@ -28,8 +28,14 @@ enum class Opt {
     license,
     help,
     version,
-    grace
+    grace,
+    socket,
+    no_attribution,
+    watch_interval
 };
+
+// Longest session-watcher interval accepted.
+constexpr std::uint64_t k_max_watch_ms = 3600ULL * 1000;
 
 struct OptSpec {
     char short_name; // '\0' when long-only
@@ -49,6 +55,9 @@ constexpr std::array k_opts{
     OptSpec{'h', "help", false, Opt::help},
     OptSpec{'\0', "version", false, Opt::version},
     OptSpec{'\0', "grace", true, Opt::grace},
+    OptSpec{'\0', "socket", true, Opt::socket},
+    OptSpec{'\0', "no-attribution", false, Opt::no_attribution},
+    OptSpec{'\0', "watch-interval", true, Opt::watch_interval},
 };
 
 util::Error usage_error(std::string_view option, std::string_view reason)
@@ -115,6 +124,24 @@ apply(InitArgs& out, const OptSpec& spec, std::string_view shown, std::string_vi
         o.grace_ms = *ms;
         break;
     }
+    case Opt::socket:
+        if (value.empty() || value[0] != '/') {
+            return usage_error(shown, "must be an absolute path");
+        }
+        out.socket_path = std::string(value);
+        break;
+    case Opt::no_attribution:
+        out.attribution = false;
+        break;
+    case Opt::watch_interval: {
+        const auto ms = util::parse_seconds_ms(value, k_max_watch_ms);
+        if (!ms) {
+            return usage_error(shown,
+                               "must be seconds (0 = off), got '" + std::string(value) + "'");
+        }
+        out.watch_interval_ms = *ms;
+        break;
+    }
     }
     return {};
 }
@@ -151,6 +178,28 @@ util::Status apply_environment_defaults(InitArgs& out, const Environment& env)
             return usage_error("EXECMARK_GRACE", "must be seconds (0..3600), got '" + *g + "'");
         }
         o.grace_ms = *ms;
+    }
+    if (const auto a = env.get("EXECMARK_ATTRIBUTION")) {
+        if (*a == "on" || *a == "1" || *a == "true") {
+            out.attribution = true;
+        } else if (*a == "off" || *a == "0" || *a == "false") {
+            out.attribution = false;
+        } else {
+            return usage_error("EXECMARK_ATTRIBUTION", "must be on or off, got '" + *a + "'");
+        }
+    }
+    if (const auto sock = env.get("EXECMARK_SOCKET")) {
+        if (sock->empty() || (*sock)[0] != '/') {
+            return usage_error("EXECMARK_SOCKET", "must be an absolute path");
+        }
+        out.socket_path = *sock;
+    }
+    if (const auto w = env.get("EXECMARK_WATCH_INTERVAL")) {
+        const auto ms = util::parse_seconds_ms(*w, k_max_watch_ms);
+        if (!ms) {
+            return usage_error("EXECMARK_WATCH_INTERVAL", "must be seconds, got '" + *w + "'");
+        }
+        out.watch_interval_ms = *ms;
     }
     return {};
 }

@@ -5,6 +5,8 @@
 #include <agent/init/options.hpp>
 #include <agent/util/result.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,11 @@ namespace execmark::cli {
 // What the init command line asked for: supervise, or print something and exit.
 struct InitArgs {
     init::InitOptions options;
+    // Attribution service (see docs/configuration.md). nullopt: the mode's default (on for
+    // `execmark init`, off when invoked as tini, so a drop-in prints nothing extra).
+    std::optional<bool> attribution;
+    std::string socket_path;                // --socket / EXECMARK_SOCKET ("" = default)
+    std::uint64_t watch_interval_ms = 2000; // --watch-interval / EXECMARK_WATCH_INTERVAL; 0 = off
     bool help = false;
     bool version = false;
     bool license = false;

@@ -3,6 +3,11 @@
 
 namespace execmark::cli {
 
+std::string version_string()
+{
+    return EXECMARK_VERSION;
+}
+
 std::string version_line()
 {
     return std::string("execmark version ") + EXECMARK_VERSION + " - git." + EXECMARK_GIT_SHA;

@@ -5,6 +5,9 @@
 
 namespace execmark::cli {
 
+// "<describe>", e.g. "0.1.0" or "0.1.0+gabc1234"
+std::string version_string();
+
 // "execmark version <describe> - git.<sha>"
 std::string version_line();
 

@@ -43,7 +43,9 @@ std::optional<ProcStat> parse_proc_stat(std::string_view line)
     // After ") ": state ppid pgrp ...
     std::string_view rest = line.substr(close + 1);
     std::vector<std::string_view> fields;
-    while (fields.size() < 3) {
+    // Fields after comm: state(3) ppid(4) pgrp(5) session(6) ... starttime(22).
+    constexpr std::size_t k_wanted = 20;
+    while (fields.size() < k_wanted) {
         const auto start = rest.find_first_not_of(' ');
         if (start == std::string_view::npos) {
             break;
@@ -67,6 +69,16 @@ std::optional<ProcStat> parse_proc_stat(std::string_view line)
     }
     st.ppid = *ppid;
     st.pgrp = *pgrp;
+    if (fields.size() > 3) {
+        if (const auto session = parse_pid(fields[3])) {
+            st.session = *session;
+        }
+    }
+    if (fields.size() > 19) {
+        if (const auto start = parse_uint(fields[19])) {
+            st.start_time = *start;
+        }
+    }
     return st;
 }
 

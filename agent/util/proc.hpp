@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,8 @@ struct ProcStat {
     char state = '?';
     pid_t ppid = 0;
     pid_t pgrp = 0;
+    pid_t session = 0;            // 0 when the line was too short to say
+    std::uint64_t start_time = 0; // clock ticks after boot (field 22); 0 when absent
 };
 
 // Parses one /proc/<pid>/stat line. comm may hold spaces and ')' — the last ')' ends it.

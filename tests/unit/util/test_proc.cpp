@@ -65,3 +65,16 @@ TEST_CASE("reading our own /proc entries")
     REQUIRE_FALSE(args->empty());
     REQUIRE_FALSE(read_proc_stat(0x7ffffff0));
 }
+
+TEST_CASE("parse_proc_stat reads session and start time when present")
+{
+    const auto st = parse_proc_stat(
+        "77 (bash) S 70 77 77 34816 77 4194560 900 0 0 0 1 2 0 0 20 0 1 0 123456 9000 100");
+    REQUIRE(st);
+    REQUIRE(st->session == 77);
+    REQUIRE(st->start_time == 123456U);
+    const auto short_line = parse_proc_stat("9 (x) S 1 9 9");
+    REQUIRE(short_line);
+    REQUIRE(short_line->session == 9);
+    REQUIRE(short_line->start_time == 0U);
+}

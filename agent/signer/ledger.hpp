@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <agent/signer/key.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+namespace execmark::signer {
+
+// Client-supplied claims, raw; the ledger sanitizes them (the client's sanitizing is a courtesy).
+struct Claims {
+    std::string user;
+    std::string reason;
+    std::string shell;
+    std::string tty;
+};
+
+// What PID 1 knows about its task (empty strings when unknown).
+struct TaskFacts {
+    std::string task;    // task ARN
+    std::string cluster; // short name
+    std::string ctr;     // container name
+    std::string cid;     // container (docker) id
+    std::string az;
+    std::string lt;  // launch type
+    std::string src; // "v4" / "v3"
+};
+
+// The PID 1 facts about one session marker request.
+struct SessionFacts {
+    std::string sid;
+    std::int64_t cpid = 0;
+    std::string mode;  // "hook" / "wrapper"
+    std::string owner; // SessionOwner, "" when unknown
+    std::string osrc;  // where owner came from
+    std::string fin;   // close only
+    std::int64_t rc = 0;
+};
+
+// A finished marker and the values the banner shows.
+struct IssuedMarker {
+    std::string line; // "EXECMARK1 ... ed25519=...", no newline, <= marker::k_max_line_bytes
+    std::string ts;
+    std::string sid;
+    std::string user; // as signed (sanitized)
+    std::uint64_t tseq = 0;
+    std::uint64_t seq = 0;
+};
+
+// Builds and signs every marker of one boot: the per-boot counter (tseq), the boot chain
+// ("boot-<kid>") and one chain per session id. Only this class decides the signed facts.
+class Ledger {
+public:
+    using Clock = std::function<std::int64_t()>; // unix time in ms
+
+    // Sessions whose chains are remembered; the least recently used one is forgotten first.
+    static constexpr std::size_t k_max_sessions = 4096;
+
+    Ledger(const SigningKey& key, std::string version, std::string host, Clock clock);
+
+    IssuedMarker boot(std::int64_t pid);
+    IssuedMarker meta(const TaskFacts& facts);
+    IssuedMarker shutdown(std::int64_t rc, std::int64_t uptime_ms);
+    IssuedMarker exec_seen(const std::string& wsid, std::int64_t wpid);
+    IssuedMarker exec_gone(const std::string& wsid, std::int64_t wpid, std::int64_t duration_ms);
+    // ev is "open" or "close".
+    IssuedMarker session(std::string_view ev,
+                         const SessionFacts& facts,
+                         const TaskFacts& task,
+                         const Claims& claims);
+
+    [[nodiscard]] const std::string& boot_sid() const { return m_boot_sid; }
+
+    [[nodiscard]] std::uint64_t markers_issued() const { return m_tseq; }
+
+private:
+    struct Chain {
+        std::uint64_t seq = 0;
+        std::string prev = "-";
+        std::uint64_t last_used = 0;
+    };
+
+    struct Core {
+        std::string ts;
+        std::uint64_t tseq = 0;
+        std::uint64_t seq = 0;
+    };
+
+    Core begin(marker::PayloadWriter& w, std::string_view ev, const std::string& sid);
+    IssuedMarker finish(const marker::PayloadWriter& w, const std::string& sid, const Core& core);
+    Chain& chain_for(const std::string& sid);
+
+    const SigningKey& m_key;
+    std::string m_version;
+    std::string m_host;
+    Clock m_clock;
+    std::string m_boot_sid;
+    std::uint64_t m_tseq = 0;
+    std::uint64_t m_use_counter = 0;
+    std::map<std::string, Chain> m_chains;
+};
+
+} // namespace execmark::signer

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+#include <agent/marker/marker.hpp>
+#include <agent/signer/protocol.hpp>
+#include <agent/util/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace execmark::signer {
+
+namespace {
+
+using nlohmann::json;
+
+const char* op_name(Op op)
+{
+    switch (op) {
+    case Op::ping:
+        return "ping";
+    case Op::open:
+        return "open";
+    case Op::close:
+        return "close";
+    case Op::metadata:
+        return "metadata";
+    }
+    return "ping";
+}
+
+// Reads an optional string member; a present member of another type is an error.
+bool read_string(const json& obj, const char* key, std::string& out, std::string& error)
+{
+    const auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) {
+        return true;
+    }
+    if (!it->is_string()) {
+        error = std::string("field '") + key + "' must be a string";
+        return false;
+    }
+    out = it->get<std::string>();
+    return true;
+}
+
+// Dumps with invalid UTF-8 replaced rather than thrown on (claims may be raw bytes).
+std::string dump_line(const json& j)
+{
+    return j.dump(-1, ' ', true, json::error_handler_t::replace) + "\n";
+}
+
+} // namespace
+
+std::string format_request(const Request& r)
+{
+    json j = {{"op", op_name(r.op)}, {"mode", r.mode}};
+    if (r.op == Op::open || r.op == Op::close) {
+        j["user"] = r.claims.user;
+        j["reason"] = r.claims.reason;
+        j["shell"] = r.claims.shell;
+        j["tty"] = r.claims.tty;
+    }
+    if (r.op == Op::close) {
+        j["fin"] = r.fin;
+        j["rc"] = r.rc;
+    }
+    return dump_line(j);
+}
+
+util::Result<Request> parse_request(std::string_view line)
+{
+    if (line.size() > k_max_request_bytes) {
+        return util::make_error("parse", "request", "too long");
+    }
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return util::make_error("parse", "request", "not a JSON object");
+    }
+    Request r;
+    std::string op;
+    std::string error;
+    if (!read_string(j, "op", op, error) || !read_string(j, "mode", r.mode, error)
+        || !read_string(j, "user", r.claims.user, error)
+        || !read_string(j, "reason", r.claims.reason, error)
+        || !read_string(j, "shell", r.claims.shell, error)
+        || !read_string(j, "tty", r.claims.tty, error) || !read_string(j, "fin", r.fin, error)) {
+        return util::make_error("parse", "request", error);
+    }
+    if (op == "ping") {
+        r.op = Op::ping;
+    } else if (op == "open") {
+        r.op = Op::open;
+    } else if (op == "close") {
+        r.op = Op::close;
+    } else if (op == "metadata") {
+        r.op = Op::metadata;
+    } else {
+        return util::make_error("parse", "request", "unknown op");
+    }
+    if (r.mode != "hook" && r.mode != "wrapper") {
+        return util::make_error("parse", "request", "mode must be hook or wrapper");
+    }
+    if (r.fin != "exit" && r.fin != "signal" && r.fin != "hangup") {
+        return util::make_error("parse", "request", "fin must be exit, signal or hangup");
+    }
+    if (const auto it = j.find("rc"); it != j.end()) {
+        if (!it->is_number_integer()) {
+            return util::make_error("parse", "request", "field 'rc' must be an integer");
+        }
+        const auto rc = it->get<std::int64_t>();
+        if (rc < -1 || rc > 255 + 128) {
+            return util::make_error("parse", "request", "field 'rc' out of range");
+        }
+        r.rc = rc;
+    }
+    return r;
+}
+
+std::string format_marker_response(const MarkerResponse& r)
+{
+    const json j = {{"ok", true},
+                    {"marker", r.marker},
+                    {"sid", r.sid},
+                    {"ts", r.ts},
+                    {"kid", r.kid},
+                    {"user", r.user},
+                    {"task", r.task},
+                    {"cluster", r.cluster},
+                    {"ctr", r.ctr},
+                    {"owner", r.owner},
+                    {"ssm", r.under_ssm}};
+    return dump_line(j);
+}
+
+std::string format_error_response(std::string_view error)
+{
+    return dump_line(json{{"ok", false}, {"error", std::string(error)}});
+}
+
+util::Result<MarkerResponse> parse_marker_response(std::string_view line)
+{
+    if (line.size() > k_max_response_bytes) {
+        return util::make_error("parse", "agent response", "too long");
+    }
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return util::make_error("parse", "agent response", "not a JSON object");
+    }
+    const auto ok = j.find("ok");
+    if (ok == j.end() || !ok->is_boolean()) {
+        return util::make_error("parse", "agent response", "no 'ok' field");
+    }
+    if (!ok->get<bool>()) {
+        std::string error = "unknown error";
+        std::string ignored;
+        read_string(j, "error", error, ignored);
+        return util::make_error("agent", "request", error);
+    }
+    MarkerResponse r;
+    std::string error;
+    if (!read_string(j, "marker", r.marker, error) || !read_string(j, "sid", r.sid, error)
+        || !read_string(j, "ts", r.ts, error) || !read_string(j, "kid", r.kid, error)
+        || !read_string(j, "user", r.user, error) || !read_string(j, "task", r.task, error)
+        || !read_string(j, "cluster", r.cluster, error) || !read_string(j, "ctr", r.ctr, error)
+        || !read_string(j, "owner", r.owner, error)) {
+        return util::make_error("parse", "agent response", error);
+    }
+    if (const auto s = j.find("ssm"); s != j.end() && s->is_boolean()) {
+        r.under_ssm = s->get<bool>();
+    }
+    // The marker must be one well-formed signed marker line and nothing else.
+    const auto extracted = marker::extract(r.marker);
+    if (extracted.status != marker::ExtractStatus::ok || !extracted.is_signed
+        || r.marker.find('\n') != std::string::npos || r.marker.find('\r') != std::string::npos
+        || !r.marker.starts_with(marker::k_magic)) {
+        return util::make_error("parse", "agent response", "no valid marker line");
+    }
+    return r;
+}
+
+} // namespace execmark::signer

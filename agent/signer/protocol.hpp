@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <agent/signer/ledger.hpp>
+#include <agent/util/result.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace execmark::signer {
+
+// Where PID 1 listens unless configured otherwise (directory created 0700).
+inline constexpr const char* k_default_socket_path = "/run/execmark/agent.sock";
+// One request is one JSON object on one line; anything longer is refused unread.
+inline constexpr std::size_t k_max_request_bytes = 4096;
+// Responses carry one marker line plus the banner values.
+inline constexpr std::size_t k_max_response_bytes = 16384;
+// How long PID 1 gives a connected client to send its request.
+inline constexpr int k_server_request_deadline_ms = 1000;
+// The client's whole exchange (connect, send, receive): a shell start must never wait longer.
+inline constexpr int k_client_deadline_ms = 500;
+
+enum class Op { ping, open, close, metadata };
+
+// What a client asks. Claims are raw; PID 1 sanitizes them.
+struct Request {
+    Op op = Op::ping;
+    std::string mode = "hook"; // "hook" | "wrapper"
+    Claims claims;
+    std::string fin = "exit"; // close: "exit" | "signal" | "hangup"
+    std::int64_t rc = 0;      // close: the shell's exit status
+};
+
+// The request as one line (with the trailing newline).
+std::string format_request(const Request& request);
+
+// Parses one request line (without the newline). Unknown keys are ignored; wrong types,
+// unknown ops or modes are errors.
+util::Result<Request> parse_request(std::string_view line);
+
+// What the client gets back for open/close.
+struct MarkerResponse {
+    std::string marker; // the signed line
+    std::string sid;
+    std::string ts;
+    std::string kid;
+    std::string user;
+    std::string task;
+    std::string cluster;
+    std::string ctr;
+    std::string owner;
+    bool under_ssm = false;
+};
+
+std::string format_marker_response(const MarkerResponse& response);
+std::string format_error_response(std::string_view error);
+
+// Parses a response line; an {"ok":false} response becomes an Error with its text.
+util::Result<MarkerResponse> parse_marker_response(std::string_view line);
+
+} // namespace execmark::signer

@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: MIT
+#include <agent/session/origin.hpp>
+#include <agent/session/owner.hpp>
+#include <agent/session/watcher.hpp>
+#include <agent/signer/server.hpp>
+#include <agent/util/error.hpp>
+#include <agent/util/io.hpp>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace execmark::signer {
+
+namespace {
+
+// Concurrent clients served; more are accepted and closed at once (they fall back to unsigned).
+constexpr std::size_t k_max_connections = 1024;
+// PID 1 may hold many client sockets at once; the child keeps the limit it was started with.
+constexpr rlim_t k_wanted_nofile = 8192;
+// How long the shutdown marker may take to reach the container log.
+constexpr int k_flush_timeout_ms = 2000;
+
+std::int64_t clock_ms(clockid_t clock)
+{
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+// mkdir -p for the socket's directory; the last component is made (or tightened to) 0700.
+util::Status prepare_socket_dir(const std::string& socket_path)
+{
+    const auto slash = socket_path.rfind('/');
+    if (slash == std::string::npos || slash == 0) {
+        return {};
+    }
+    const std::string dir = socket_path.substr(0, slash);
+    for (std::size_t pos = 1; pos <= dir.size(); ++pos) {
+        if (pos == dir.size() || dir[pos] == '/') {
+            const std::string part = dir.substr(0, pos);
+            if (::mkdir(part.c_str(), pos == dir.size() ? 0700 : 0755) != 0 && errno != EEXIST) {
+                return util::sys_error("create", part, errno);
+            }
+        }
+    }
+
+    struct stat st {};
+
+    if (::lstat(dir.c_str(), &st) != 0) {
+        return util::sys_error("inspect", dir, errno);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return util::make_error("use", dir, "not a directory (a symlink is refused)");
+    }
+    if (st.st_uid != ::geteuid()) {
+        return util::make_error("use", dir, "owned by another user");
+    }
+    if ((st.st_mode & 0777) != 0700 && ::chmod(dir.c_str(), 0700) != 0) {
+        return util::sys_error("restrict", dir, errno);
+    }
+    return {};
+}
+
+} // namespace
+
+std::int64_t monotonic_ms()
+{
+    return clock_ms(CLOCK_MONOTONIC);
+}
+
+std::int64_t unix_ms()
+{
+    return clock_ms(CLOCK_REALTIME);
+}
+
+// ---------------------------------------------------------------- LineWriter
+
+LineWriter::LineWriter(int fd)
+    : m_state(std::make_shared<State>())
+{
+    m_state->fd = fd;
+    m_thread = std::thread([state = m_state] { run(state); });
+}
+
+LineWriter::~LineWriter()
+{
+    const bool drained = flush(1000);
+    {
+        const std::lock_guard lock(m_state->mutex);
+        m_state->stop = true;
+    }
+    m_state->cv.notify_all();
+    if (drained) {
+        m_thread.join();
+    } else {
+        m_thread.detach();
+    }
+}
+
+void LineWriter::push(std::string line)
+{
+    {
+        const std::lock_guard lock(m_state->mutex);
+        if (m_state->queue.size() >= k_max_queued) {
+            ++m_state->dropped;
+            return;
+        }
+        m_state->queue.push_back(std::move(line));
+    }
+    m_state->cv.notify_all();
+}
+
+bool LineWriter::flush(int timeout_ms)
+{
+    std::unique_lock lock(m_state->mutex);
+    return m_state->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] {
+        return m_state->queue.empty() && !m_state->busy;
+    });
+}
+
+void LineWriter::run(const std::shared_ptr<State>& state)
+{
+    for (;;) {
+        std::string line;
+        std::size_t dropped = 0;
+        {
+            std::unique_lock lock(state->mutex);
+            state->cv.wait(lock, [&] { return state->stop || !state->queue.empty(); });
+            if (state->queue.empty()) {
+                return; // stopping and drained
+            }
+            line = std::move(state->queue.front());
+            state->queue.pop_front();
+            dropped = std::exchange(state->dropped, 0);
+            state->busy = true;
+        }
+        if (dropped > 0) {
+            spdlog::warn("container log blocked: dropped {} marker lines", dropped);
+        }
+        line.push_back('\n');
+        // One write(2) per marker line, as the format requires.
+        if (auto st = util::write_all(state->fd, line); !st) {
+            spdlog::warn("write marker to the container log: {}", st.error().message);
+        }
+        {
+            const std::lock_guard lock(state->mutex);
+            state->busy = false;
+        }
+        state->cv.notify_all();
+    }
+}
+
+// ------------------------------------------------------- AttributionService
+
+class WatcherState {
+public:
+    session::SessionWatcher watcher;
+};
+
+AttributionService::AttributionService(ServiceOptions options, int log_fd)
+    : m_options(std::move(options))
+    , m_writer(std::make_unique<LineWriter>(log_fd))
+    , m_watcher(std::make_unique<WatcherState>())
+{}
+
+AttributionService::~AttributionService() = default;
+
+void AttributionService::emit(const IssuedMarker& marker)
+{
+    m_writer->push(marker.line);
+}
+
+void AttributionService::start(init::EventLoop& loop)
+{
+    m_loop = &loop;
+    m_started_ms = monotonic_ms();
+    // Not dumpable: /proc/1/mem, environ and ptrace need CAP_SYS_PTRACE, core dumps are off.
+    if (::prctl(PR_SET_DUMPABLE, 0) != 0) {
+        spdlog::warn("make PID 1 non-dumpable: {}", util::errno_text(errno));
+    }
+    rlimit nofile{};
+    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < k_wanted_nofile) {
+        nofile.rlim_cur = std::min(k_wanted_nofile, nofile.rlim_max);
+        ::setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    auto key = SigningKey::generate();
+    if (!key) {
+        spdlog::error("attribution disabled: {}", key.error().message);
+        return;
+    }
+    m_key.emplace(std::move(*key));
+    m_ledger = std::make_unique<Ledger>(*m_key, m_options.version, m_options.host, &unix_ms);
+    emit(m_ledger->boot(static_cast<std::int64_t>(::getpid())));
+    spdlog::info("attribution key {}", m_key->key_id());
+
+    open_socket();
+
+    m_deadline_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    if (m_deadline_timer) {
+        if (auto st =
+                loop.add(m_deadline_timer.get(), EPOLLIN, [this](std::uint32_t) { on_deadline(); });
+            !st) {
+            spdlog::warn("{}", st.error().message);
+        }
+    }
+    if (m_options.watch_interval_ms > 0) {
+        m_watch_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+        itimerspec spec{};
+        spec.it_value.tv_nsec = 1'000'000; // first scan at once
+        spec.it_interval.tv_sec = static_cast<time_t>(m_options.watch_interval_ms / 1000);
+        spec.it_interval.tv_nsec =
+            static_cast<long>((m_options.watch_interval_ms % 1000) * 1'000'000);
+        if (!m_watch_timer || ::timerfd_settime(m_watch_timer.get(), 0, &spec, nullptr) != 0) {
+            spdlog::warn("start the session watcher: {}", util::errno_text(errno));
+        } else if (auto st = loop.add(
+                       m_watch_timer.get(), EPOLLIN, [this](std::uint32_t) { on_watch_tick(); });
+                   !st) {
+            spdlog::warn("{}", st.error().message);
+        }
+    }
+}
+
+void AttributionService::open_socket()
+{
+    if (auto st = prepare_socket_dir(m_options.socket_path); !st) {
+        spdlog::error("attribution socket unavailable: {}", st.error().message);
+        return;
+    }
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (m_options.socket_path.size() >= sizeof addr.sun_path) {
+        spdlog::error("attribution socket unavailable: path too long: {}", m_options.socket_path);
+        return;
+    }
+    std::memcpy(addr.sun_path, m_options.socket_path.c_str(), m_options.socket_path.size() + 1);
+    util::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) {
+        spdlog::error("create attribution socket: {}", util::errno_text(errno));
+        return;
+    }
+
+    // A socket file left by an earlier PID 1 of this container (restart) is stale.
+    struct stat st {};
+
+    if (::lstat(m_options.socket_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+        ::unlink(m_options.socket_path.c_str());
+    }
+    const mode_t old_mask = ::umask(0177);
+    const int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    ::umask(old_mask);
+    if (rc != 0 || ::listen(fd.get(), 512) != 0) {
+        spdlog::error("listen on {}: {}", m_options.socket_path, util::errno_text(errno));
+        return;
+    }
+    m_listen = std::move(fd);
+    if (auto added = m_loop->add(m_listen.get(), EPOLLIN, [this](std::uint32_t) { on_accept(); });
+        !added) {
+        spdlog::error("{}", added.error().message);
+        m_listen.reset();
+        return;
+    }
+    spdlog::info("attribution socket {}", m_options.socket_path);
+}
+
+void AttributionService::on_accept()
+{
+    for (;;) {
+        util::Fd fd(::accept4(m_listen.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+        if (!fd) {
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue;
+            }
+            if (errno != EAGAIN) {
+                spdlog::warn("accept a client: {}", util::errno_text(errno));
+            }
+            return;
+        }
+        if (m_conns.size() >= k_max_connections) {
+            continue; // closed by Fd: the client falls back to an unsigned marker
+        }
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0) {
+            continue; // a peer we cannot identify gets nothing
+        }
+        const int raw = fd.get();
+        Conn conn;
+        conn.fd = std::move(fd);
+        conn.deadline_ms = monotonic_ms() + k_server_request_deadline_ms;
+        conn.pid = cred.pid;
+        conn.uid = cred.uid;
+        if (auto st = m_loop->add(
+                raw, EPOLLIN | EPOLLRDHUP, [this, raw](std::uint32_t) { on_readable(raw); });
+            !st) {
+            spdlog::warn("{}", st.error().message);
+            continue;
+        }
+        m_conns.emplace(raw, std::move(conn));
+        arm_deadline_timer();
+    }
+}
+
+void AttributionService::on_readable(int fd)
+{
+    const auto it = m_conns.find(fd);
+    if (it == m_conns.end()) {
+        return;
+    }
+    Conn& conn = it->second;
+    char buf[2048];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN)) {
+            return; // wait for more
+        }
+        if (n <= 0) {
+            close_conn(fd); // EOF before a full line, or an error: nothing to answer
+            return;
+        }
+        conn.buffer.append(buf, static_cast<std::size_t>(n));
+        const auto nl = conn.buffer.find('\n');
+        if (nl != std::string::npos) {
+            const std::string response = handle(conn, std::string_view(conn.buffer).substr(0, nl));
+            // The response is small and the socket buffer empty: one non-blocking write.
+            [[maybe_unused]] const ssize_t w =
+                ::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            close_conn(fd);
+            return;
+        }
+        if (conn.buffer.size() > k_max_request_bytes) {
+            const std::string response = format_error_response("request too long");
+            [[maybe_unused]] const ssize_t w =
+                ::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            close_conn(fd);
+            return;
+        }
+    }
+}
+
+void AttributionService::close_conn(int fd)
+{
+    m_loop->remove(fd);
+    m_conns.erase(fd); // closes
+    arm_deadline_timer();
+}
+
+void AttributionService::arm_deadline_timer()
+{
+    if (!m_deadline_timer) {
+        return;
+    }
+    itimerspec spec{};
+    if (!m_conns.empty()) {
+        std::int64_t earliest = INT64_MAX;
+        for (const auto& [fd, conn] : m_conns) {
+            earliest = std::min(earliest, conn.deadline_ms);
+        }
+        spec.it_value.tv_sec = static_cast<time_t>(earliest / 1000);
+        spec.it_value.tv_nsec = static_cast<long>((earliest % 1000) * 1'000'000);
+        if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) {
+            spec.it_value.tv_nsec = 1;
+        }
+    }
+    // Disarmed (all zero) when no client is connected: no wake-ups while idle.
+    ::timerfd_settime(m_deadline_timer.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
+}
+
+void AttributionService::on_deadline()
+{
+    std::uint64_t expirations = 0;
+    [[maybe_unused]] const auto n =
+        ::read(m_deadline_timer.get(), &expirations, sizeof expirations);
+    const std::int64_t now = monotonic_ms();
+    std::vector<int> expired;
+    for (const auto& [fd, conn] : m_conns) {
+        if (conn.deadline_ms <= now) {
+            expired.push_back(fd);
+        }
+    }
+    for (const int fd : expired) {
+        spdlog::debug("client pid {} sent no request in time", m_conns.at(fd).pid);
+        close_conn(fd);
+    }
+    arm_deadline_timer();
+}
+
+void AttributionService::on_watch_tick()
+{
+    std::uint64_t expirations = 0;
+    [[maybe_unused]] const auto n = ::read(m_watch_timer.get(), &expirations, sizeof expirations);
+    if (!m_ledger) {
+        return;
+    }
+    const auto workers = session::scan_session_workers(m_options.proc_root);
+    for (const auto& ev : m_watcher->watcher.update(workers, monotonic_ms())) {
+        if (ev.kind == session::WatchEvent::Kind::seen) {
+            emit(m_ledger->exec_seen(ev.sid, ev.pid));
+        } else {
+            emit(m_ledger->exec_gone(ev.sid, ev.pid, ev.duration_ms));
+        }
+    }
+}
+
+std::string AttributionService::handle(const Conn& conn, std::string_view line)
+{
+    auto request = parse_request(line);
+    if (!request) {
+        spdlog::debug("client pid {}: {}", conn.pid, request.error().message);
+        return format_error_response(request.error().message);
+    }
+    if (!m_ledger) {
+        return format_error_response("no signing key");
+    }
+    if (request->op == Op::ping) {
+        return nlohmann::json{{"ok", true},
+                              {"kid", m_key->key_id()},
+                              {"pid", static_cast<int>(::getpid())},
+                              {"ver", m_options.version},
+                              {"markers", m_ledger->markers_issued()}}
+                   .dump()
+               + "\n";
+    }
+    if (request->op == Op::metadata) {
+        return std::string(R"({"ok":true,"metadata":)") + m_metadata_json + "}\n";
+    }
+    const session::SessionOrigin origin =
+        session::find_session_origin(conn.pid, m_options.proc_root);
+    SessionFacts facts;
+    facts.sid = origin.sid;
+    facts.cpid = origin.command_pid;
+    facts.mode = request->mode;
+    facts.fin = request->fin;
+    facts.rc = request->rc;
+    if (origin.under_ssm) {
+        if (auto owner = session::find_session_owner(origin.sid, m_options.ssm_state_root)) {
+            facts.owner = std::move(*owner);
+            facts.osrc = session::k_owner_source_state_file;
+        }
+    }
+    const auto ev = request->op == Op::open ? marker::k_ev_open : marker::k_ev_close;
+    const IssuedMarker issued = m_ledger->session(ev, facts, m_task, request->claims);
+    MarkerResponse response;
+    response.marker = issued.line;
+    response.sid = issued.sid;
+    response.ts = issued.ts;
+    response.kid = m_key->key_id();
+    response.user = issued.user;
+    response.task = m_task.task;
+    response.cluster = m_task.cluster;
+    response.ctr = m_task.ctr;
+    response.owner = facts.owner;
+    response.under_ssm = origin.under_ssm;
+    return format_marker_response(response);
+}
+
+void AttributionService::set_task(const TaskFacts& facts)
+{
+    m_task = facts;
+    if (m_ledger) {
+        emit(m_ledger->meta(facts));
+    }
+}
+
+void AttributionService::stop(int exit_code)
+{
+    if (m_ledger) {
+        emit(m_ledger->shutdown(exit_code, monotonic_ms() - m_started_ms));
+    }
+    if (m_listen) {
+        ::unlink(m_options.socket_path.c_str());
+    }
+    if (!m_writer->flush(k_flush_timeout_ms)) {
+        spdlog::warn("container log did not take the last markers within {} ms",
+                     k_flush_timeout_ms);
+    }
+}
+
+} // namespace execmark::signer

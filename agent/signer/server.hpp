@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <agent/init/event_loop.hpp>
+#include <agent/signer/key.hpp>
+#include <agent/signer/ledger.hpp>
+#include <agent/signer/protocol.hpp>
+#include <agent/util/fd.hpp>
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace execmark::signer {
+
+// Settings of the attribution service inside PID 1.
+struct ServiceOptions {
+    bool enabled = true;
+    std::string socket_path = k_default_socket_path;
+    std::int64_t watch_interval_ms = 2000; // 0: no session watcher
+    std::string proc_root = "/proc";
+    std::string ssm_state_root = "/var/lib/amazon/ssm";
+    std::string version;
+    std::string host;
+};
+
+// Writes container-log marker lines to an fd from its own thread, in order, so that a blocked
+// log pipe can never stall PID 1's loop. Bounded: past k_max_queued lines, lines are dropped
+// and counted (the next line written says how many).
+class LineWriter {
+public:
+    static constexpr std::size_t k_max_queued = 1024;
+
+    explicit LineWriter(int fd);
+    LineWriter(const LineWriter&) = delete;
+    LineWriter& operator=(const LineWriter&) = delete;
+    // Joins the thread when the queue drains within a second; otherwise detaches it (it owns
+    // its state), so a blocked log pipe cannot hang PID 1's exit.
+    ~LineWriter();
+
+    void push(std::string line);
+
+    // Waits up to timeout_ms for the queue to drain; false if it did not.
+    bool flush(int timeout_ms);
+
+private:
+    struct State {
+        int fd = -1;
+        std::mutex mutex;
+        std::condition_variable cv;
+        std::deque<std::string> queue;
+        std::size_t dropped = 0;
+        bool busy = false;
+        bool stop = false;
+    };
+
+    static void run(const std::shared_ptr<State>& state);
+
+    std::shared_ptr<State> m_state;
+    std::thread m_thread;
+};
+
+// The attribution service: the per-boot key, the boot/meta/shutdown markers on the container
+// log, the socket that signs session markers, the session watcher. Everything runs on PID 1's
+// event loop; every failure is logged and only degrades the service.
+class AttributionService {
+public:
+    AttributionService(ServiceOptions options, int log_fd);
+    AttributionService(const AttributionService&) = delete;
+    AttributionService& operator=(const AttributionService&) = delete;
+    ~AttributionService();
+
+    // Generates the key, writes the boot marker, opens the socket, starts the watcher.
+    void start(init::EventLoop& loop);
+
+    // Task metadata became known: remembered for session markers, and a meta marker.
+    void set_task(const TaskFacts& facts);
+
+    // Writes the shutdown marker and waits briefly for the container log to take it.
+    void stop(int exit_code);
+
+    // For the `metadata` op: a JSON object describing what PID 1 knows (set by the caller).
+    void set_metadata_json(std::string json) { m_metadata_json = std::move(json); }
+
+private:
+    struct Conn {
+        util::Fd fd;
+        std::string buffer;
+        std::int64_t deadline_ms = 0;
+        pid_t pid = 0;
+        uid_t uid = 0;
+    };
+
+    void open_socket();
+    void on_accept();
+    void on_readable(int fd);
+    void close_conn(int fd);
+    void arm_deadline_timer();
+    void on_deadline();
+    void on_watch_tick();
+    std::string handle(const Conn& conn, std::string_view line);
+    void emit(const IssuedMarker& marker);
+
+    ServiceOptions m_options;
+    init::EventLoop* m_loop = nullptr;
+    std::unique_ptr<LineWriter> m_writer;
+    std::optional<SigningKey> m_key;
+    std::unique_ptr<Ledger> m_ledger;
+    TaskFacts m_task;
+    std::string m_metadata_json = "{}";
+    util::Fd m_listen;
+    util::Fd m_deadline_timer;
+    util::Fd m_watch_timer;
+    std::map<int, Conn> m_conns;
+    std::int64_t m_started_ms = 0;
+    std::unique_ptr<class WatcherState> m_watcher;
+};
+
+// Milliseconds on CLOCK_MONOTONIC.
+std::int64_t monotonic_ms();
+// Unix time in milliseconds.
+std::int64_t unix_ms();
+
+} // namespace execmark::signer
