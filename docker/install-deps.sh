@@ -10,7 +10,8 @@ build_pkgs="ca-certificates git cmake ninja-build g++ make pkg-config dpkg-dev f
 libboost-program-options-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev
 libsodium-dev zlib1g-dev catch2 clang-format"
 test_pkgs="python3 python3-pytest python3-pexpect bash dash busybox zsh mksh tini dumb-init
-strace util-linux libcap2-bin procps bsdutils hyperfine gzip coreutils"
+strace util-linux libcap2-bin procps bsdutils hyperfine gzip coreutils
+python3-cryptography gcc"
 
 case $what in
     build) pkgs=$build_pkgs ;;

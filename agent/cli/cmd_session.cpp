@@ -10,6 +10,7 @@
 #include <agent/signer/protocol.hpp>
 #include <agent/util/io.hpp>
 #include <agent/util/proc.hpp>
+#include <agent/util/text.hpp>
 
 #include <boost/program_options.hpp>
 
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -64,6 +66,20 @@ signer::BannerStyle banner_style(const Environment& env, bool compact)
     return signer::BannerStyle::full;
 }
 
+// EXECMARK_TIMEOUT_MS, clamped; a bad value falls back to the default (never blocks a shell).
+int client_deadline_ms(const Environment& env)
+{
+    const auto v = env.get("EXECMARK_TIMEOUT_MS");
+    if (!v) {
+        return signer::k_client_deadline_ms;
+    }
+    const auto ms = util::parse_uint(*v, signer::k_max_client_deadline_ms);
+    if (!ms) {
+        return signer::k_client_deadline_ms;
+    }
+    return std::max(static_cast<int>(*ms), signer::k_min_client_deadline_ms);
+}
+
 std::string claim_var(const Environment& env)
 {
     const auto v = env.get("EXECMARK_CLAIM_VAR");
@@ -99,7 +115,9 @@ std::string unsigned_marker(const signer::Request& req,
     std::string cfix;
     const auto claim = [&](const char* key, const std::string& raw) {
         auto s = marker::sanitize_claim(raw, marker::k_max_claim_bytes);
-        if (s.altered || s.truncated) {
+        const bool before = std::find(req.client_fixed.begin(), req.client_fixed.end(), key)
+                            != req.client_fixed.end();
+        if (s.altered || s.truncated || before) {
             cfix += (cfix.empty() ? "" : ",");
             cfix += key;
         }
@@ -146,7 +164,7 @@ void emit_session_marker(const signer::Request& req,
     banner.claim_var = claim_var(env);
     banner.rc = req.rc;
     const auto result =
-        signer::exchange(args.socket, signer::format_request(req), signer::k_client_deadline_ms);
+        signer::exchange(args.socket, signer::format_request(req), client_deadline_ms(env));
     std::optional<signer::MarkerResponse> response;
     if (result.ok) {
         auto parsed = signer::parse_marker_response(result.response);
@@ -192,10 +210,19 @@ make_request(signer::Op op, const SessionArgs& args, const Environment& env, std
     signer::Request req;
     req.op = op;
     req.mode = args.mode;
-    req.claims.user = env.get(claim_var(env)).value_or("");
-    req.claims.reason = args.reason;
-    req.claims.shell = std::move(shell);
-    req.claims.tty = tty_name();
+    // Claims travel sanitized and capped, so the request always fits and is valid JSON;
+    // what had to change is flagged for the marker's cfix.
+    const auto prepare = [&req](const char* name, const std::string& raw) {
+        auto s = marker::sanitize_claim(raw, signer::k_max_sent_claim_bytes);
+        if (s.altered || s.truncated) {
+            req.client_fixed.emplace_back(name);
+        }
+        return std::move(s.value);
+    };
+    req.claims.user = prepare("user", env.get(claim_var(env)).value_or(""));
+    req.claims.reason = prepare("reason", args.reason);
+    req.claims.shell = prepare("shell", shell);
+    req.claims.tty = prepare("tty", tty_name());
     req.fin = args.fin;
     req.rc = args.rc;
     return req;

@@ -80,26 +80,29 @@ ExchangeResult exchange(const std::string& socket_path, std::string_view request
     if (!fd) {
         return fail(ClientFailure::error, util::sys_error("create", "socket", errno).message);
     }
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    // AF_UNIX connect never completes asynchronously: with a full backlog it fails with EAGAIN
+    // and must be retried, here with short pauses until the deadline.
+    for (;;) {
+        if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+            break;
+        }
         const int err = errno;
+        if (err == EINTR) {
+            continue;
+        }
         if (err == ENOENT || err == ECONNREFUSED || err == ENOTDIR || err == EACCES) {
             return fail(ClientFailure::no_agent,
                         util::sys_error("connect", socket_path, err).message);
         }
-        if (err != EINPROGRESS && err != EAGAIN) {
+        if (err != EAGAIN && err != EINPROGRESS) {
             return fail(ClientFailure::error, util::sys_error("connect", socket_path, err).message);
         }
-        // A full backlog: wait for the connection within the deadline.
-        if (!wait_for(fd.get(), POLLOUT, deadline)) {
-            return fail(ClientFailure::timeout, "connect " + socket_path + ": timed out");
+        if (now_ms() + 2 >= deadline) {
+            return fail(ClientFailure::timeout,
+                        "connect " + socket_path + ": agent busy, timed out");
         }
-        int so_error = 0;
-        socklen_t len = sizeof so_error;
-        ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &so_error, &len);
-        if (so_error != 0) {
-            return fail(ClientFailure::no_agent,
-                        util::sys_error("connect", socket_path, so_error).message);
-        }
+        const timespec pause{0, 2'000'000};
+        ::nanosleep(&pause, nullptr);
     }
     std::string_view rest = request;
     while (!rest.empty()) {

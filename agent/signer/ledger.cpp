@@ -150,9 +150,12 @@ IssuedMarker Ledger::session(std::string_view ev,
         bool fixed = false;
     };
 
-    const auto claim = [](std::string_view key, const std::string& raw) {
+    const auto claim = [&claims](std::string_view key, const std::string& raw) {
         auto s = marker::sanitize_claim(raw, marker::k_max_claim_bytes);
-        return Value{key, std::move(s.value), true, s.altered || s.truncated};
+        const bool client_fixed =
+            std::find(claims.client_fixed.begin(), claims.client_fixed.end(), key)
+            != claims.client_fixed.end();
+        return Value{key, std::move(s.value), true, s.altered || s.truncated || client_fixed};
     };
     std::array values{
         claim("reason", claims.reason),

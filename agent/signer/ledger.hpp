@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace execmark::signer {
 
@@ -16,6 +17,7 @@ struct Claims {
     std::string reason;
     std::string shell;
     std::string tty;
+    std::vector<std::string> client_fixed; // claim names the client already had to alter
 };
 
 // What PID 1 knows about its task (empty strings when unknown).

@@ -62,6 +62,9 @@ std::string format_request(const Request& r)
         j["fin"] = r.fin;
         j["rc"] = r.rc;
     }
+    if (!r.client_fixed.empty()) {
+        j["cfix"] = r.client_fixed;
+    }
     return dump_line(j);
 }
 
@@ -100,6 +103,21 @@ util::Result<Request> parse_request(std::string_view line)
     }
     if (r.fin != "exit" && r.fin != "signal" && r.fin != "hangup") {
         return util::make_error("parse", "request", "fin must be exit, signal or hangup");
+    }
+    if (const auto it = j.find("cfix"); it != j.end()) {
+        if (!it->is_array() || it->size() > 4) {
+            return util::make_error("parse", "request", "field 'cfix' must be a short list");
+        }
+        for (const auto& name : *it) {
+            if (!name.is_string()) {
+                return util::make_error("parse", "request", "field 'cfix' must list names");
+            }
+            const auto& n = name.get_ref<const std::string&>();
+            if (n != "user" && n != "reason" && n != "shell" && n != "tty") {
+                return util::make_error("parse", "request", "field 'cfix' names an unknown claim");
+            }
+            r.client_fixed.push_back(n);
+        }
     }
     if (const auto it = j.find("rc"); it != j.end()) {
         if (!it->is_number_integer()) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace execmark::signer {
 
@@ -16,10 +17,17 @@ inline constexpr const char* k_default_socket_path = "/run/execmark/agent.sock";
 inline constexpr std::size_t k_max_request_bytes = 4096;
 // Responses carry one marker line plus the banner values.
 inline constexpr std::size_t k_max_response_bytes = 16384;
-// How long PID 1 gives a connected client to send its request.
-inline constexpr int k_server_request_deadline_ms = 1000;
+// How long PID 1 gives a connected client to send its request: as long as the longest client
+// deadline, so a client starved of CPU (hundreds starting at once) is still answered; a client
+// that never sends is cut off then, and at most k_max_connections are held at once.
+inline constexpr int k_server_request_deadline_ms = 10000;
+// Claims are cut to this before sending so that a request always fits k_max_request_bytes.
+inline constexpr std::size_t k_max_sent_claim_bytes = 256;
 // The client's whole exchange (connect, send, receive): a shell start must never wait longer.
 inline constexpr int k_client_deadline_ms = 500;
+// Bounds of EXECMARK_TIMEOUT_MS, which overrides k_client_deadline_ms.
+inline constexpr int k_min_client_deadline_ms = 50;
+inline constexpr int k_max_client_deadline_ms = 10000;
 
 enum class Op { ping, open, close, metadata };
 
@@ -28,6 +36,9 @@ struct Request {
     Op op = Op::ping;
     std::string mode = "hook"; // "hook" | "wrapper"
     Claims claims;
+    // Claims the client had to alter before sending (invalid UTF-8, longer than
+    // k_max_sent_claim_bytes): they reach the marker's cfix. Only ever adds flags.
+    std::vector<std::string> client_fixed;
     std::string fin = "exit"; // close: "exit" | "signal" | "hangup"
     std::int64_t rc = 0;      // close: the shell's exit status
 };

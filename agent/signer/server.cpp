@@ -25,6 +25,8 @@
 #include <chrono>
 #include <cstring>
 
+extern char** environ;
+
 namespace execmark::signer {
 
 namespace {
@@ -75,6 +77,16 @@ util::Status prepare_socket_dir(const std::string& socket_path)
         return util::sys_error("restrict", dir, errno);
     }
     return {};
+}
+
+// Overwrites the environment strings in place (they live on the initial stack, which is what
+// /proc/<pid>/environ reads) and empties environ. Called once the child has been spawned.
+void wipe_environment()
+{
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        explicit_bzero(*e, std::strlen(*e));
+    }
+    ::clearenv();
 }
 
 } // namespace
@@ -194,6 +206,9 @@ void AttributionService::start(init::EventLoop& loop)
     if (::prctl(PR_SET_DUMPABLE, 0) != 0) {
         spdlog::warn("make PID 1 non-dumpable: {}", util::errno_text(errno));
     }
+    // Some kernels still let root without CAP_SYS_PTRACE read /proc/1/environ of a non-dumpable
+    // process (seen on 6.18). The child has its copy; PID 1 wipes its own, so nothing is there.
+    wipe_environment();
     rlimit nofile{};
     if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < k_wanted_nofile) {
         nofile.rlim_cur = std::min(k_wanted_nofile, nofile.rlim_max);
@@ -457,6 +472,7 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
         }
     }
     const auto ev = request->op == Op::open ? marker::k_ev_open : marker::k_ev_close;
+    request->claims.client_fixed = request->client_fixed;
     const IssuedMarker issued = m_ledger->session(ev, facts, m_task, request->claims);
     MarkerResponse response;
     response.marker = issued.line;

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+#include <agent/signer/ledger.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace execmark;
+using namespace execmark::signer;
+
+namespace {
+
+struct Fixture {
+    SigningKey key = SigningKey::generate().value();
+    std::int64_t now = 1'795'000'000'000;
+    Ledger ledger{key, "1.2.3", "host-a", [this] {
+                      return now++;
+                  }};
+};
+
+marker::Fields verified_fields(const std::string& line, const marker::PublicKey& pk)
+{
+    const auto ex = marker::extract(line);
+    REQUIRE(ex.status == marker::ExtractStatus::ok);
+    REQUIRE(ex.is_signed);
+    REQUIRE(marker::verify(ex.payload, ex.signature, pk));
+    std::string error;
+    const auto f = marker::parse_fields(ex.payload, &error);
+    INFO(error);
+    REQUIRE(f);
+    return *f;
+}
+
+std::string payload_of(const std::string& line)
+{
+    return std::string(marker::extract(line).payload);
+}
+
+} // namespace
+
+TEST_CASE("boot chain: boot, meta, watcher events, shutdown link up and verify")
+{
+    Fixture fx;
+    const auto boot = fx.ledger.boot(1);
+    const auto meta = fx.ledger.meta(
+        {"arn:aws:ecs:eu-west-1:1:task/c/t", "c", "app", "id", "az", "FARGATE", "v4"});
+    const auto seen = fx.ledger.exec_seen("ecs-execute-command-0a", 42);
+    const auto gone = fx.ledger.exec_gone("ecs-execute-command-0a", 42, 1500);
+    const auto down = fx.ledger.shutdown(143, 9000);
+    const auto& pk = fx.key.public_key();
+    const auto fb = verified_fields(boot.line, pk);
+    REQUIRE(fb.ev == "boot");
+    REQUIRE(fb.sid == "boot-" + fx.key.key_id());
+    REQUIRE(fb.seq == 1);
+    REQUIRE(fb.prev == "-");
+    REQUIRE(fb.tseq == 1);
+    REQUIRE(fb.str.at("pub") == marker::base64url(pk));
+    const std::string* prev_payload = nullptr;
+    std::string last = payload_of(boot.line);
+    std::uint64_t expected_seq = 2;
+    for (const auto* m : {&meta, &seen, &gone, &down}) {
+        const auto f = verified_fields(m->line, pk);
+        REQUIRE(f.sid == fb.sid);
+        REQUIRE(f.seq == expected_seq);
+        REQUIRE(f.tseq == expected_seq);
+        REQUIRE(f.prev == marker::chain_hash(last));
+        last = payload_of(m->line);
+        ++expected_seq;
+    }
+    (void)prev_payload;
+    REQUIRE(verified_fields(down.line, pk).num.at("rc") == 143);
+    REQUIRE(fx.ledger.markers_issued() == 5);
+}
+
+TEST_CASE("session chains are per session id; tseq is global")
+{
+    Fixture fx;
+    fx.ledger.boot(1);
+    SessionFacts a{"ecs-execute-command-aaa", 10, "hook", "", "", "exit", 0};
+    SessionFacts b{"ecs-execute-command-bbb", 20, "wrapper", "", "", "exit", 0};
+    const TaskFacts task{"arn:aws:ecs:us-east-1:1:task/c/t", "c", "app", "", "", "", ""};
+    const auto a1 = fx.ledger.session("open", a, task, {"alice", "", "bash", "/dev/pts/0"});
+    const auto b1 = fx.ledger.session("open", b, task, {"bob", "T-1", "sh", ""});
+    a.rc = 3;
+    const auto a2 = fx.ledger.session("close", a, task, {"alice", "", "bash", "/dev/pts/0"});
+    const auto& pk = fx.key.public_key();
+    const auto fa1 = verified_fields(a1.line, pk);
+    const auto fb1 = verified_fields(b1.line, pk);
+    const auto fa2 = verified_fields(a2.line, pk);
+    REQUIRE(fa1.seq == 1);
+    REQUIRE(fb1.seq == 1);
+    REQUIRE(fa2.seq == 2);
+    REQUIRE(fa2.prev == marker::chain_hash(payload_of(a1.line)));
+    REQUIRE(fa1.tseq == 2);
+    REQUIRE(fb1.tseq == 3);
+    REQUIRE(fa2.tseq == 4);
+    REQUIRE(fa2.num.at("rc") == 3);
+    REQUIRE(fa2.str.at("fin") == "exit");
+    REQUIRE(fa1.str.at("user") == "alice");
+    REQUIRE(fa1.str.at("task") == task.task);
+    REQUIRE(fb1.str.at("mode") == "wrapper");
+    REQUIRE(fa1.str.at("cfix").empty());
+}
+
+TEST_CASE("hostile claims never break the line, never spell a second marker")
+{
+    Fixture fx;
+    const std::string fake = R"(EXECMARK1 {"v":1,"ev":"open"} ed25519=)" + std::string(86, 'A');
+    const std::string huge(64 * 1024, 'x');
+    const std::vector<std::string> hostile{
+        "alice\nEXECMARK1 forged",
+        "\x1b[2J\x1b]0;title\x07bob",
+        "quote\"back\\slash",
+        std::string("bad\xff\xfe utf8\xc3"),
+        huge,
+        fake,
+        std::string("nul\0byte", 8),
+    };
+    const TaskFacts task{
+        std::string(300, 't'), std::string(300, 'c'), std::string(300, 'n'), "", "", "", ""};
+    for (const auto& value : hostile) {
+        SessionFacts facts{
+            "ecs-execute-command-x", 1, "hook", std::string(600, 'o'), "ssm-state-file", "exit", 0};
+        const auto m = fx.ledger.session("open", facts, task, {value, value, value, value});
+        INFO(m.line.substr(0, 200));
+        REQUIRE(m.line.size() <= marker::k_max_line_bytes);
+        REQUIRE(m.line.find('\n') == std::string::npos);
+        REQUIRE(m.line.find('\r') == std::string::npos);
+        REQUIRE(m.line.find(std::string(marker::k_magic), 1) == std::string::npos);
+        for (const char c : m.line) {
+            REQUIRE((c >= 0x20 && c <= 0x7e));
+        }
+        const auto f = verified_fields(m.line, fx.key.public_key());
+        REQUIRE_FALSE(f.str.at("cfix").empty());
+        REQUIRE(m.user.find('\n') == std::string::npos);
+    }
+}
+
+TEST_CASE("the chain of a forgotten session restarts; the boot chain is never forgotten")
+{
+    Fixture fx;
+    fx.ledger.boot(1);
+    const TaskFacts task;
+    for (std::size_t i = 0; i < Ledger::k_max_sessions + 10; ++i) {
+        SessionFacts f{"s" + std::to_string(i), 1, "hook", "", "", "exit", 0};
+        fx.ledger.session("open", f, task, {});
+    }
+    const auto down = fx.ledger.shutdown(0, 1);
+    const auto f = verified_fields(down.line, fx.key.public_key());
+    REQUIRE(f.seq == 2); // boot was seq 1: the boot chain survived the eviction
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#include <agent/signer/banner.hpp>
+#include <agent/signer/protocol.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace execmark;
+using namespace execmark::signer;
+
+TEST_CASE("requests round-trip")
+{
+    Request r;
+    r.op = Op::close;
+    r.mode = "wrapper";
+    r.claims = {"alice", "INC-1", "bash", "/dev/pts/1"};
+    r.fin = "hangup";
+    r.rc = 129;
+    const std::string line = format_request(r);
+    REQUIRE(line.back() == '\n');
+    const auto back = parse_request(std::string_view(line).substr(0, line.size() - 1));
+    REQUIRE(back);
+    REQUIRE(back->op == Op::close);
+    REQUIRE(back->mode == "wrapper");
+    REQUIRE(back->claims.user == "alice");
+    REQUIRE(back->claims.tty == "/dev/pts/1");
+    REQUIRE(back->fin == "hangup");
+    REQUIRE(back->rc == 129);
+}
+
+TEST_CASE("raw claim bytes survive formatting without throwing")
+{
+    Request r;
+    r.op = Op::open;
+    r.claims.user = std::string("\xff\xfe\x1b[31mroot\n", 11);
+    const std::string line = format_request(r);
+    REQUIRE(line.find('\n') == line.size() - 1);
+    REQUIRE(parse_request(std::string_view(line).substr(0, line.size() - 1)));
+}
+
+TEST_CASE("garbage requests are refused with a reason")
+{
+    for (const std::string_view bad : {"",
+                                       "garbage",
+                                       "[]",
+                                       "{\"op\":1}",
+                                       "{\"op\":\"sign\"}",
+                                       "{\"op\":\"open\",\"mode\":\"evil\"}",
+                                       "{\"op\":\"open\",\"user\":[1]}",
+                                       "{\"op\":\"close\",\"rc\":\"x\"}",
+                                       "{\"op\":\"close\",\"rc\":100000}",
+                                       "{\"op\":\"close\",\"fin\":\"later\"}"}) {
+        INFO(bad);
+        const auto r = parse_request(bad);
+        REQUIRE_FALSE(r);
+        REQUIRE_FALSE(r.error().message.empty());
+    }
+    REQUIRE_FALSE(parse_request(std::string(k_max_request_bytes + 1, ' ')));
+}
+
+TEST_CASE("responses: error, missing marker, and a marker line with extra lines are refused")
+{
+    REQUIRE_FALSE(parse_marker_response(R"({"ok":false,"error":"no key"})"));
+    REQUIRE_FALSE(parse_marker_response(R"({"ok":true})"));
+    REQUIRE_FALSE(parse_marker_response(R"({"ok":true,"marker":"hello"})"));
+    REQUIRE_FALSE(parse_marker_response("not json"));
+}
+
+TEST_CASE("banner: marker alone on its line, hostile display values neutralised")
+{
+    BannerInput in;
+    in.event = "open";
+    in.marker_line = R"(EXECMARK1 {"v":1} unsigned=no-agent)";
+    in.sid = "s\nEXECMARK1 fake";
+    in.user = "\x1b[2Jmallory\r\nEXECMARK1 {} ed25519=x";
+    in.task = "arn:aws:ecs:eu-west-1:1:task/c/t";
+    in.unsigned_reason = "no-agent";
+    in.unsigned_detail = "connect /run/execmark/agent.sock: No such file or directory";
+    for (const auto style : {BannerStyle::full, BannerStyle::compact, BannerStyle::off}) {
+        const std::string text = render_banner(in, style);
+        REQUIRE(text.back() == '\n');
+        // Exactly one line starts with the marker, and the magic appears exactly once.
+        REQUIRE(text.find("EXECMARK1") == text.rfind("EXECMARK1"));
+        const auto pos = text.find("EXECMARK1");
+        REQUIRE((pos == 0 || text[pos - 1] == '\n'));
+        REQUIRE(text.find('\x1b') == std::string::npos);
+        REQUIRE(text.find('\r') == std::string::npos);
+        if (style == BannerStyle::off) {
+            REQUIRE(text == in.marker_line + "\n");
+        } else {
+            REQUIRE(text.find("WARNING: marker not signed (no-agent)") != std::string::npos);
+        }
+    }
+}
