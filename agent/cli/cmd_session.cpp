@@ -171,8 +171,12 @@ void emit_session_marker(const signer::Request& req,
         if (parsed) {
             response = std::move(*parsed);
         } else {
-            banner.unsigned_reason = "bad-response";
-            banner.unsigned_detail = parsed.error().message;
+            // An {"ok":false} answer is PID 1 refusing; anything else is an answer we can't use.
+            const std::string& why = parsed.error().message;
+            banner.unsigned_reason = why.starts_with("agent request: no signing key") ? "no-key"
+                                     : why.starts_with("agent request:")               ? "agent-error"
+                                                                                       : "bad-response";
+            banner.unsigned_detail = why;
         }
     } else {
         banner.unsigned_reason = std::string(signer::failure_reason(result.error.kind));
