@@ -20,6 +20,13 @@ int cmd_init(const std::vector<std::string>& args, const Environment& env)
 
 constexpr Command k_commands[] = {
     {"init", "run PROGRAM as PID 1: reap, forward signals, graceful shutdown", &cmd_init},
+    {"metadata", "print this task's ECS metadata (task, cluster, container)", &run_metadata},
+    {"session", "open/close a signed session marker (called by the shell hooks)", &run_session},
+    {"shell", "wrapper mode: signed open marker, run a shell, signed close marker", &run_shell},
+    {"hook", "install the shell hooks into an image; print a hook", &run_hook},
+    {"doctor", "check this container's prerequisites for signed session markers", &run_doctor},
+    {"verify", "check the signed markers in ECS Exec session logs", &run_verify},
+    {"audit", "verify plus the exact CloudTrail join: who opened each session", &run_audit},
 };
 
 void print_help(std::FILE* out)

@@ -93,6 +93,8 @@ int run_init(const std::vector<std::string>& args, const Environment& env, bool 
     }
     service_options.watch_interval_ms = static_cast<std::int64_t>(a.watch_interval_ms);
     service_options.version = version_string();
+    service_options.metadata.uri_v4 = env.get("ECS_CONTAINER_METADATA_URI_V4").value_or("");
+    service_options.metadata.uri_v3 = env.get("ECS_CONTAINER_METADATA_URI").value_or("");
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) == 0) {
         service_options.host = host;

@@ -174,8 +174,8 @@ void emit_session_marker(const signer::Request& req,
             // An {"ok":false} answer is PID 1 refusing; anything else is an answer we can't use.
             const std::string& why = parsed.error().message;
             banner.unsigned_reason = why.starts_with("agent request: no signing key") ? "no-key"
-                                     : why.starts_with("agent request:")               ? "agent-error"
-                                                                                       : "bad-response";
+                                     : why.starts_with("agent request:") ? "agent-error"
+                                                                         : "bad-response";
             banner.unsigned_detail = why;
         }
     } else {

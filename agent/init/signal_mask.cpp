@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <agent/init/signal_mask.hpp>
+#include <agent/util/signals.hpp>
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -10,11 +11,7 @@ namespace execmark::init {
 
 KernelSigMask block_all_signals()
 {
-    KernelSigMask all = ~KernelSigMask{0};
-    KernelSigMask old = 0;
-    // Raw rt_sigprocmask: the kernel takes an 8-byte set; glibc would refuse 32 and 33.
-    ::syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, sizeof(KernelSigMask));
-    return old;
+    return util::block_all_signals_raw();
 }
 
 sigset_t to_sigset(KernelSigMask mask)

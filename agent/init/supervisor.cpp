@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -22,6 +23,8 @@
 #include <csignal>
 #include <optional>
 #include <set>
+#include <string>
+#include <string_view>
 #include <vector>
 
 extern char** environ;
@@ -50,6 +53,54 @@ std::optional<int> foreground_tty_fd()
     return std::nullopt;
 }
 
+// glibc's posix_spawn sets its reserved signals 32 and 33 to SIG_IGN in the child, and an ignored
+// signal stays ignored across exec: ask for SIG_DFL instead, unless we inherited them ignored.
+// sigaddset refuses these two, so the bits are set directly; the raw syscall reads the
+// disposition (glibc's sigaction refuses them too).
+sigset_t reserved_signal_defaults()
+{
+    struct KernelSigaction {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)();
+        KernelSigMask mask;
+    };
+
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int sig : {32, 33}) {
+        KernelSigaction old{};
+        if (::syscall(SYS_rt_sigaction, sig, nullptr, &old, sizeof(KernelSigMask)) == 0
+            && old.handler != SIG_IGN) {
+            set.__val[0] |= 1UL << static_cast<unsigned>(sig - 1);
+        }
+    }
+    return set;
+}
+
+// The file execvp would run for name: name itself when it has a '/', else the first
+// executable regular file of that name on $PATH.
+std::optional<std::string> find_in_path(const std::string& name)
+{
+    if (name.find('/') != std::string::npos) {
+        return name;
+    }
+    const char* path = ::getenv("PATH");
+    std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+    while (true) {
+        const auto colon = dirs.find(':');
+        std::string dir(dirs.substr(0, colon));
+        const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+        if (::access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+        if (colon == std::string_view::npos) {
+            return std::nullopt;
+        }
+        dirs.remove_prefix(colon + 1);
+    }
+}
+
 struct SpawnResult {
     pid_t pid = -1;
     int error = 0;
@@ -64,10 +115,13 @@ SpawnResult spawn_child(const std::vector<std::string>& command, KernelSigMask o
     posix_spawn_file_actions_t actions;
     posix_spawnattr_init(&attr);
     posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     posix_spawnattr_setpgroup(&attr, 0);
     const sigset_t mask = to_sigset(original_mask);
     posix_spawnattr_setsigmask(&attr, &mask);
+    const sigset_t defaults = reserved_signal_defaults();
+    posix_spawnattr_setsigdefault(&attr, &defaults);
     if (const auto tty = foreground_tty_fd()) {
         posix_spawn_file_actions_addtcsetpgrp_np(&actions, *tty);
     }
@@ -79,6 +133,16 @@ SpawnResult spawn_child(const std::vector<std::string>& command, KernelSigMask o
     argv.push_back(nullptr);
     SpawnResult result;
     result.error = ::posix_spawnp(&result.pid, argv[0], &actions, &attr, argv.data(), environ);
+    if (result.error == ENOEXEC) {
+        // A script without "#!": run it with /bin/sh, as execvp and tini do.
+        if (const auto path = find_in_path(command.front())) {
+            std::vector<char*> sh_argv{const_cast<char*>("/bin/sh"),
+                                       const_cast<char*>(path->c_str())};
+            sh_argv.insert(sh_argv.end(), argv.begin() + 1, argv.end());
+            result.error =
+                ::posix_spawn(&result.pid, "/bin/sh", &actions, &attr, sh_argv.data(), environ);
+        }
+    }
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     return result;
@@ -301,6 +365,10 @@ int Supervisor::deliver_to_descendants(int sig, bool skip_child_group)
             any_new = true;
             if (::kill(pid, sig) != 0 && errno != ESRCH) {
                 spdlog::debug("signal pid {}: {}", pid, util::errno_text(errno));
+            }
+            if (sig != SIGKILL && sig != SIGCONT) {
+                // A stopped process (Ctrl-Z) would sit on its TERM until the grace ends.
+                ::kill(pid, SIGCONT);
             }
         }
         // Only SIGKILL needs to chase processes forked while we sweep.

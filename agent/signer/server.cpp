@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
+#include <agent/metadata/fetcher.hpp>
 #include <agent/session/origin.hpp>
 #include <agent/session/owner.hpp>
 #include <agent/session/watcher.hpp>
 #include <agent/signer/server.hpp>
 #include <agent/util/error.hpp>
 #include <agent/util/io.hpp>
+#include <agent/util/signals.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -107,7 +109,10 @@ LineWriter::LineWriter(int fd)
     : m_state(std::make_shared<State>())
 {
     m_state->fd = fd;
-    m_thread = std::thread([state = m_state] { run(state); });
+    m_thread = std::thread([state = m_state] {
+        util::block_all_signals_raw(); // signals belong to PID 1's signalfd only
+        run(state);
+    });
 }
 
 LineWriter::~LineWriter()
@@ -225,6 +230,7 @@ void AttributionService::start(init::EventLoop& loop)
     spdlog::info("attribution key {}", m_key->key_id());
 
     open_socket();
+    start_metadata_fetch();
 
     m_deadline_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
     if (m_deadline_timer) {
@@ -237,10 +243,12 @@ void AttributionService::start(init::EventLoop& loop)
     if (m_options.watch_interval_ms > 0) {
         m_watch_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
         itimerspec spec{};
-        spec.it_value.tv_nsec = 1'000'000; // first scan at once
+        // First scan after one interval: nothing on the start-up path (ECS Exec cannot reach a
+        // task before it is RUNNING and the agent is up, seconds later).
         spec.it_interval.tv_sec = static_cast<time_t>(m_options.watch_interval_ms / 1000);
         spec.it_interval.tv_nsec =
             static_cast<long>((m_options.watch_interval_ms % 1000) * 1'000'000);
+        spec.it_value = spec.it_interval;
         if (!m_watch_timer || ::timerfd_settime(m_watch_timer.get(), 0, &spec, nullptr) != 0) {
             spdlog::warn("start the session watcher: {}", util::errno_text(errno));
         } else if (auto st = loop.add(
@@ -486,6 +494,56 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
     response.owner = facts.owner;
     response.under_ssm = origin.under_ssm;
     return format_marker_response(response);
+}
+
+void AttributionService::start_metadata_fetch()
+{
+    if (m_options.metadata.uri_v4.empty() && m_options.metadata.uri_v3.empty()) {
+        spdlog::info("no ECS metadata endpoint: not on ECS (markers carry no task data)");
+        m_metadata_json = R"({"status":"not_on_ecs"})";
+        return;
+    }
+    auto fetcher = metadata::MetadataFetcher::start(m_options.metadata);
+    if (!fetcher) {
+        spdlog::warn("task metadata unavailable: {}", fetcher.error().message);
+        return;
+    }
+    m_fetcher = std::move(*fetcher);
+    if (auto st = m_loop->add(
+            m_fetcher->completion_fd(), EPOLLIN, [this](std::uint32_t) { on_metadata_done(); });
+        !st) {
+        spdlog::warn("{}", st.error().message);
+        m_fetcher.reset();
+    }
+}
+
+void AttributionService::on_metadata_done()
+{
+    m_loop->remove(m_fetcher->completion_fd());
+    const auto result = m_fetcher->result();
+    if (!result) {
+        return;
+    }
+    if (result->status != metadata::FetchStatus::ok) {
+        spdlog::warn("task metadata: {}", result->error.empty() ? "not available" : result->error);
+        return;
+    }
+    const auto& md = result->metadata;
+    for (const auto& note : md.notes) {
+        spdlog::debug("task metadata: {}", note);
+    }
+    TaskFacts facts;
+    facts.task = md.task_arn;
+    facts.cluster = md.cluster_name.empty() ? md.cluster : md.cluster_name;
+    facts.ctr = md.container_name;
+    facts.cid = md.container_id;
+    facts.az = md.availability_zone;
+    facts.lt = md.launch_type;
+    facts.src = md.source;
+    m_metadata_json = metadata::metadata_to_json(md);
+    set_task(facts);
+    spdlog::info(
+        "task metadata from {}: {} container {}", md.source, md.task_arn, md.container_name);
 }
 
 void AttributionService::set_task(const TaskFacts& facts)

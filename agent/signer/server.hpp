@@ -2,6 +2,7 @@
 #pragma once
 
 #include <agent/init/event_loop.hpp>
+#include <agent/metadata/fetch.hpp>
 #include <agent/signer/key.hpp>
 #include <agent/signer/ledger.hpp>
 #include <agent/signer/protocol.hpp>
@@ -20,6 +21,10 @@
 #include <string>
 #include <thread>
 
+namespace execmark::metadata {
+class MetadataFetcher;
+}
+
 namespace execmark::signer {
 
 // Settings of the attribution service inside PID 1.
@@ -31,6 +36,8 @@ struct ServiceOptions {
     std::string ssm_state_root = "/var/lib/amazon/ssm";
     std::string version;
     std::string host;
+    // Where the task metadata comes from; both URIs empty: not on ECS, no fetch.
+    metadata::FetchConfig metadata;
 };
 
 // Writes container-log marker lines to an fd from its own thread, in order, so that a blocked
@@ -109,6 +116,8 @@ private:
     void on_watch_tick();
     std::string handle(const Conn& conn, std::string_view line);
     void emit(const IssuedMarker& marker);
+    void start_metadata_fetch();
+    void on_metadata_done();
 
     ServiceOptions m_options;
     init::EventLoop* m_loop = nullptr;
@@ -123,6 +132,7 @@ private:
     std::map<int, Conn> m_conns;
     std::int64_t m_started_ms = 0;
     std::unique_ptr<class WatcherState> m_watcher;
+    std::unique_ptr<metadata::MetadataFetcher> m_fetcher;
 };
 
 // Milliseconds on CLOCK_MONOTONIC.

@@ -392,3 +392,49 @@ def test_key_cannot_be_read_without_cap_sys_ptrace(pid1):
     assert ptrace.split(":")[1] == "-1", res
     vm = [r for r in res if r.startswith("vm_readv:")][0]
     assert vm.split(":")[1] == "-1", res
+
+
+def test_task_metadata_reaches_meta_and_session_markers(tmp_path):
+    # PID 1 fetches the ECS metadata in the background (a real HTTP server on loopback serving
+    # a Fargate task), writes a signed meta marker, and session markers carry the task facts.
+    from metadata_server import MetadataServer
+    with MetadataServer(fixture="fargate", mode="normal") as server:
+        p = Pid1(tmp_path, env=server.env())
+        try:
+            meta = p.wait_for(lambda m: m["ev"] == "meta")
+            assert meta.verify(p.public_key)
+            assert meta["task"] == ("arn:aws:ecs:eu-west-1:314159265358:task/checkout-prod/"
+                                    "7c0f5e2a91d34b6f8a2e4c1d9b3f6a05")
+            assert meta["cluster"] == "checkout-prod"
+            assert meta["ctr"] == "api"
+            assert meta["src"] == "v4"
+            out = sim_session(p, f"{BIN} session open", env={"AWS_USER": "dana"})
+            (m,) = session_markers(out.stdout)
+            assert m.verify(p.public_key)
+            assert m["task"] == meta["task"] and m["ctr"] == "api" and m["cluster"] == "checkout-prod"
+            assert b"container: api" in out.stdout
+        finally:
+            p.stop()
+
+
+def test_hung_metadata_endpoint_delays_nothing(tmp_path):
+    # The endpoint accepts and never answers: the program still starts at once, sessions are
+    # signed (without task data), and PID 1 exits promptly when asked.
+    from metadata_server import MetadataServer
+    with MetadataServer(fixture="fargate", mode="hang") as server:
+        marker_file = tmp_path / "started"
+        start = time.monotonic()
+        p = Pid1(tmp_path, child=("/bin/sh", "-c", f"touch {marker_file}; exec sleep 600"),
+                 env=server.env())
+        try:
+            deadline = time.monotonic() + 5
+            while not marker_file.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert marker_file.exists() and time.monotonic() - start < 5
+            out = sim_session(p, f"{BIN} session open")
+            (m,) = session_markers(out.stdout)
+            assert m.verify(p.public_key) and m["task"] == ""
+        finally:
+            t0 = time.monotonic()
+            p.stop()
+            assert time.monotonic() - t0 < 5

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Streaming JSON for the auditor's inputs (CloudWatch Logs and CloudTrail JSON), with nlohmann's
+// SAX parser: memory is bounded by the largest single token and the largest record, never by
+// the size of the file. Exceptions of nlohmann stay inside this module.
+
+#include <agent/audit/input.hpp>
+#include <agent/util/result.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace execmark::audit {
+
+using Json = nlohmann::json;
+
+// Input bytes allowed between two SAX events, i.e. the largest JSON token (a CloudWatch message
+// is at most 256 KiB; JSON escaping can make it up to 6 times longer).
+inline constexpr std::size_t k_max_json_token_bytes = 4 * 1024 * 1024;
+// Largest record (one CloudTrail record, one CloudWatch event) built in memory; larger ones
+// are skipped and counted.
+inline constexpr std::size_t k_max_json_record_bytes = 8 * 1024 * 1024;
+
+// The member key of object (nullptr when object is not an object or has no such key), and the
+// same for a string member. Through object_t, so that no iterator of an unknown kind is used.
+const Json* json_member(const Json& object, std::string_view key);
+const std::string* json_string_member(const Json& object, std::string_view key);
+
+// Parses every top-level JSON value of in (one document, or several concatenated or one per
+// line, as EventBridge archives and paginated CLI output are) with sax. Errors: I/O, invalid
+// JSON ("parse <name>: <what> at byte N"), a token over k_max_json_token_bytes.
+util::Status parse_json_stream(Input& in, nlohmann::json_sax<Json>& sax);
+
+// Delivers the records of a JSON document one at a time, each as a small DOM:
+// - the elements of a root object's array under one of stream_keys ({"Records":[...]},
+//   {"Events":[...]}, {"events":[...]});
+// - the elements of a root array;
+// - the root object itself when it has no such array and deliver_root is set.
+// Scalars where records are expected are ignored; records over k_max_json_record_bytes are
+// skipped and counted.
+class RecordStreamer final : public nlohmann::json_sax<Json> {
+public:
+    using Deliver = std::function<void(Json& record)>;
+
+    RecordStreamer(std::initializer_list<std::string_view> stream_keys,
+                   bool deliver_root,
+                   Deliver deliver);
+
+    [[nodiscard]] std::size_t skipped_records() const { return m_skipped; }
+
+    bool null() override;
+    bool boolean(bool val) override;
+    bool number_integer(number_integer_t val) override;
+    bool number_unsigned(number_unsigned_t val) override;
+    bool number_float(number_float_t val, const string_t& s) override;
+    bool string(string_t& val) override;
+    bool binary(binary_t& val) override;
+    bool start_object(std::size_t elements) override;
+    bool key(string_t& val) override;
+    bool end_object() override;
+    bool start_array(std::size_t elements) override;
+    bool end_array() override;
+    bool parse_error(std::size_t position,
+                     const std::string& last_token,
+                     const nlohmann::detail::exception& ex) override;
+
+private:
+    // Builds one DOM from SAX events.
+    struct Builder {
+        Json root;
+        std::vector<Json*> stack;
+        std::string key;
+        std::size_t bytes = 0;
+        bool active = false;
+        bool oversized = false;
+
+        void begin();
+        void value(Json&& v, std::size_t size);
+        void open(Json&& container);
+        // Returns true when the builder's root was closed.
+        bool close();
+    };
+
+    Builder* target();
+    bool scalar(Json&& v, std::size_t size);
+    void finish_element();
+
+    std::vector<std::string> m_stream_keys;
+    bool m_deliver_root;
+    Deliver m_deliver;
+    std::size_t m_depth = 0;        // containers open
+    std::size_t m_stream_depth = 0; // depth of the streamed array (0: none open)
+    bool m_next_is_stream = false;  // the current root key is one of stream_keys
+    bool m_saw_stream = false;
+    Builder m_root;
+    Builder m_element;
+    std::size_t m_skipped = 0;
+};
+
+} // namespace execmark::audit

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+#include <agent/audit/cloudtrail.hpp>
+#include <agent/audit/formats.hpp>
+#include <agent/audit/log_reader.hpp>
+#include <agent/audit/run.hpp>
+#include <agent/audit/verifier.hpp>
+#include <agent/util/error.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <system_error>
+
+namespace execmark::audit {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Minimum time between two progress updates.
+constexpr std::chrono::milliseconds k_progress_interval{200};
+
+// Expands a path argument: "-" as is, a directory into its regular files (recursively, sorted,
+// without CloudWatch's export test object), a file as is.
+void expand(const std::string& arg, std::vector<std::string>& out, std::vector<std::string>& errors)
+{
+    if (arg == "-") {
+        out.push_back(arg);
+        return;
+    }
+    std::error_code ec;
+    const fs::file_status st = fs::status(arg, ec);
+    if (ec) {
+        errors.push_back(util::make_error("read", arg, ec.message()).message);
+        return;
+    }
+    if (!fs::is_directory(st)) {
+        out.push_back(arg);
+        return;
+    }
+    std::vector<std::string> found;
+    fs::recursive_directory_iterator it(arg, fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        std::error_code fec;
+        if (!it->is_regular_file(fec) || fec) {
+            continue;
+        }
+        const std::string name = it->path().filename().string();
+        if (name == k_export_test_object || name.starts_with('.')) {
+            continue;
+        }
+        found.push_back(it->path().string());
+    }
+    if (ec) {
+        errors.push_back(util::make_error("read directory", arg, ec.message()).message);
+    }
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+}
+
+class Progress {
+public:
+    Progress(std::FILE* out, std::size_t total)
+        : m_out(total >= k_progress_min_files ? out : nullptr)
+        , m_total(total)
+    {}
+
+    Progress(const Progress&) = delete;
+    Progress& operator=(const Progress&) = delete;
+
+    ~Progress() { clear(); }
+
+    void update(std::size_t done, std::uint64_t bytes)
+    {
+        if (m_out == nullptr) {
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (done != m_total && now - m_last < k_progress_interval) {
+            return;
+        }
+        m_last = now;
+        std::fprintf(m_out,
+                     "\r\033[K[execmark] %zu/%zu files, %.1f MiB",
+                     done,
+                     m_total,
+                     static_cast<double>(bytes) / (1024.0 * 1024.0));
+        std::fflush(m_out);
+        m_shown = true;
+    }
+
+    void clear()
+    {
+        if (m_out != nullptr && m_shown) {
+            std::fputs("\r\033[K", m_out);
+            std::fflush(m_out);
+            m_shown = false;
+        }
+    }
+
+private:
+    std::FILE* m_out;
+    std::size_t m_total;
+    std::chrono::steady_clock::time_point m_last{};
+    bool m_shown = false;
+};
+
+// Routes container-log streams to the container check; session streams are left out.
+class ContainerRouter final : public LogRouter {
+public:
+    explicit ContainerRouter(ContainerLogCheck& check)
+        : m_check(check)
+    {}
+
+    LineSink* open_log(const LogIdentity& id) override
+    {
+        if (!id.stream.empty() && is_exec_session_id(id.stream)) {
+            // A session's own stream inside a container-log input (a whole log group): never a
+            // key source.
+            return nullptr;
+        }
+        m_check.begin_log(id);
+        return &m_check;
+    }
+
+    void end_log(const LogIdentity& /*id*/, const LogEnd& /*end*/) override {}
+
+private:
+    ContainerLogCheck& m_check;
+};
+
+// Routes session logs to one SessionLogCheck per log key.
+class SessionRouter final : public LogRouter {
+public:
+    SessionRouter(const TrustStore& trust, SessionBootKeys& boot_keys)
+        : m_trust(trust)
+        , m_boot_keys(boot_keys)
+    {}
+
+    LineSink* open_log(const LogIdentity& id) override
+    {
+        if (!id.stream.empty() && id.sid_origin == "stream name"
+            && !is_exec_session_id(id.stream)) {
+            // A container stream inside a session-log input (a whole log group): not a session.
+            return nullptr;
+        }
+        auto it = m_checks.find(id.key);
+        if (it == m_checks.end()) {
+            it = m_checks
+                     .emplace(id.key, std::make_unique<SessionLogCheck>(id, m_trust, m_boot_keys))
+                     .first;
+            m_order.push_back(id.key);
+        }
+        return it->second.get();
+    }
+
+    void end_log(const LogIdentity& id, const LogEnd& end) override
+    {
+        if (const auto it = m_checks.find(id.key); it != m_checks.end()) {
+            it->second->end_input(end);
+        }
+    }
+
+    std::vector<LogVerdict> finish(std::uint64_t& signatures)
+    {
+        std::vector<LogVerdict> out;
+        for (const auto& key : m_order) {
+            SessionLogCheck& check = *m_checks.at(key);
+            signatures += check.signatures_checked();
+            out.push_back(check.finish(m_boot_keys));
+        }
+        return out;
+    }
+
+private:
+    const TrustStore& m_trust;
+    SessionBootKeys& m_boot_keys;
+    std::map<std::string, std::unique_ptr<SessionLogCheck>> m_checks;
+    std::vector<std::string> m_order;
+};
+
+} // namespace
+
+util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* progress_out)
+{
+    TrustStore trust;
+    for (const auto& key : options.keys) {
+        if (auto st = trust.add_key_text(key); !st) {
+            return st.error();
+        }
+    }
+    Totals totals;
+    std::vector<std::string> container_files;
+    std::vector<std::string> session_files;
+    std::vector<std::string> trail_files;
+    for (const auto& p : options.container_logs) {
+        expand(p, container_files, totals.input_errors);
+    }
+    for (const auto& p : options.session_logs) {
+        expand(p, session_files, totals.input_errors);
+    }
+    for (const auto& p : options.cloudtrail) {
+        expand(p, trail_files, totals.input_errors);
+    }
+    const std::size_t all = container_files.size() + session_files.size() + trail_files.size();
+    totals.inputs = all;
+    Progress progress(options.progress ? progress_out : nullptr, all);
+    std::size_t done = 0;
+    const auto read_each = [&](const std::vector<std::string>& files, auto&& read_one) {
+        for (const auto& path : files) {
+            auto in = Input::open(path);
+            if (!in) {
+                totals.input_errors.push_back(in.error().message);
+            } else {
+                if (auto st = read_one(*in, path); !st) {
+                    totals.input_errors.push_back(st.error().message);
+                }
+                totals.bytes += in->raw_bytes();
+            }
+            progress.update(++done, totals.bytes);
+        }
+    };
+
+    // 1. Container logs first: they decide which keys are trusted.
+    ContainerLogCheck container(trust);
+    ContainerRouter container_router(container);
+    const ReadOptions no_override;
+    read_each(container_files, [&](Input& in, const std::string& path) {
+        return read_log_input(in, path, no_override, container_router);
+    });
+    container.finish();
+
+    // 2. Session logs.
+    SessionBootKeys boot_keys;
+    SessionRouter session_router(trust, boot_keys);
+    ReadOptions session_options;
+    session_options.session_override = options.session;
+    read_each(session_files, [&](Input& in, const std::string& path) {
+        return read_log_input(in, path, session_options, session_router);
+    });
+
+    // 3. CloudTrail.
+    TrailIndex trail;
+    if (options.audit) {
+        read_each(trail_files, [&](Input& in, const std::string& /*path*/) {
+            return read_trail_input(in, options.claim_var, trail);
+        });
+    }
+    progress.clear();
+
+    JoinInputs join;
+    join.verdicts = session_router.finish(totals.signatures);
+    totals.signatures += container.signatures_checked();
+    join.evidence = &container.evidence();
+    join.trail = options.audit ? &trail : nullptr;
+    for (const LogVerdict& v : join.verdicts) {
+        totals.markers += v.markers;
+    }
+    const std::vector<SessionRow> rows = build_rows(std::move(join));
+
+    totals.sessions = rows.size();
+    for (const SessionRow& row : rows) {
+        if (row.clean()) {
+            ++totals.clean;
+        }
+        for (const Finding f : row.findings.list()) {
+            ++totals.by_finding[f];
+        }
+    }
+    totals.trusted_keys = trust.keys().size();
+    totals.container_problems = container.problems().size();
+    for (const BootReport& b : container.boots()) {
+        totals.container_problems += b.problems.size();
+    }
+    totals.trail_records = trail.records();
+    totals.exec_events = trail.execs().size();
+    totals.run_task_events = trail.run_tasks();
+
+    RenderContext ctx;
+    ctx.audit = options.audit;
+    ctx.boots = &container.boots();
+    ctx.container_problems = &container.problems();
+    ctx.trust = &trust;
+
+    AuditOutcome outcome;
+    outcome.report =
+        options.json ? render_json(rows, totals, ctx) : render_table(rows, totals, ctx);
+    outcome.input_errors = totals.input_errors;
+    outcome.sessions = totals.sessions;
+    outcome.sessions_with_findings = totals.sessions - totals.clean;
+    outcome.container_findings = totals.container_problems;
+    return outcome;
+}
+
+} // namespace execmark::audit

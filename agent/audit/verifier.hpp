@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Marker verification: trusted keys, the per-session chain, and the checks of session and
+// container logs. Signatures are checked before a payload is parsed; only markers that verify
+// under a trusted key count for anything but a finding.
+
+#include <agent/audit/lines.hpp>
+#include <agent/audit/log_reader.hpp>
+#include <agent/audit/status.hpp>
+#include <agent/marker/marker.hpp>
+#include <agent/util/result.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace execmark::audit {
+
+// Details kept per log; more are counted, not stored (memory stays bounded).
+inline constexpr std::size_t k_max_problems_per_log = 20;
+// Container-log markers whose boot marker has not been read yet, kept until the end.
+inline constexpr std::size_t k_max_deferred_markers = 100000;
+
+struct TrustedKey {
+    std::string kid;
+    marker::PublicKey pub{};
+    std::string origin;  // "--key", or where the boot marker was
+    std::string boot_ts; // from the boot marker
+    std::string task, cluster, ctr;
+};
+
+// Keys that may sign markers: boot keys read from container logs, and --key.
+class TrustStore {
+public:
+    // A base64url public key from the command line (43 characters).
+    util::Status add_key_text(std::string_view text);
+
+    void add(TrustedKey key);
+
+    [[nodiscard]] const TrustedKey* find(std::string_view kid) const;
+
+    TrustedKey* find_mutable(std::string_view kid);
+
+    [[nodiscard]] const std::map<std::string, TrustedKey, std::less<>>& keys() const
+    {
+        return m_keys;
+    }
+
+private:
+    std::map<std::string, TrustedKey, std::less<>> m_keys;
+};
+
+// The kid of a payload without parsing it (the core key order is fixed: v, ev, ts, kid), so
+// that the signature is checked before the payload is parsed. Empty when absent.
+std::string_view kid_hint(std::string_view payload);
+
+// One verified marker of a chain.
+struct ChainEntry {
+    std::uint64_t seq = 0;
+    std::string hash; // chain_hash(payload)
+    std::string prev;
+    std::string ev;
+    std::string where;
+};
+
+// Chain analysis of one sid's verified markers in the order they appear in the log
+// (docs/auditing.md, "Chain"):
+// - the same seq again with identical bytes: DUPLICATE; with different bytes: ALTERED;
+// - a seq lower than one already seen: REORDERED;
+// - seq numbers missing between 1 and the highest: GAP;
+// - a marker's prev not the chain hash of the marker with seq - 1: ALTERED;
+// - with require_close: the highest seq is not a close, or fewer closes than opens: NO-CLOSE.
+// Memory: one entry per distinct seq.
+class ChainCheck {
+public:
+    void add(ChainEntry entry);
+
+    // Findings and details; the check can go on afterwards.
+    [[nodiscard]] std::vector<Problem> finish(bool require_close) const;
+
+    [[nodiscard]] bool empty() const { return m_by_seq.empty(); }
+
+    [[nodiscard]] std::size_t size() const { return m_by_seq.size(); }
+
+private:
+    std::map<std::uint64_t, ChainEntry> m_by_seq;
+    std::uint64_t m_max_seq = 0;
+    std::vector<Problem> m_order_problems; // DUPLICATE, ALTERED, REORDERED as they happened
+};
+
+// What the markers of a session say about it (from verified markers only).
+struct SessionFacts {
+    std::string claim, owner, osrc, reason, shell, tty, mode, cfix;
+    std::string task, cluster, ctr, kid;
+    std::string open_ts, close_ts, fin;
+    std::optional<std::int64_t> rc;
+    bool has_open = false;
+    bool has_close = false;
+};
+
+// The verdict on one session log.
+struct LogVerdict {
+    LogIdentity id;
+    LogEnd end;
+    std::string sid; // own_sid, or when unknown the sid its first verified marker claims
+    FindingSet findings;
+    std::vector<Problem> problems;
+    std::size_t more_problems = 0; // beyond k_max_problems_per_log
+    std::uint64_t markers = 0;     // well-formed markers (signed or unsigned)
+    std::uint64_t verified = 0;    // signatures that verified under a trusted key
+    std::uint64_t own = 0;         // verified markers of this log's own session (chain length)
+    std::uint64_t mentions = 0;    // "EXECMARK1" not followed by " {": ignored text
+    SessionFacts facts;
+};
+
+// Keys seen in boot markers inside session logs: never trusted, named in FORGED details.
+using SessionBootKeys = std::set<std::string, std::less<>>;
+
+// Checks one session log, line by line (LineSink), then finish().
+class SessionLogCheck final : public LineSink {
+public:
+    SessionLogCheck(LogIdentity id, const TrustStore& trust, SessionBootKeys& boot_keys);
+
+    void on_candidate(const CandidateLine& line) override;
+
+    // The input of this log ended (it may continue in a later input with the same key).
+    void end_input(const LogEnd& end);
+
+    // Final verdict; the check is done.
+    LogVerdict finish(const SessionBootKeys& boot_keys);
+
+    // Signatures checked so far (for throughput reports).
+    [[nodiscard]] std::uint64_t signatures_checked() const { return m_signatures; }
+
+private:
+    void problem(Finding f, const LineLocation& where, std::string detail);
+    std::string where_text(const LineLocation& where) const;
+
+    LogVerdict m_verdict;
+    const TrustStore& m_trust;
+    SessionBootKeys& m_boot_keys;
+    ChainCheck m_chain;
+    std::set<std::string, std::less<>> m_untrusted_kids;
+    std::uint64_t m_signatures = 0;
+    std::uint64_t m_inputs = 0;
+};
+
+// What a container log says about one SSM session (exec.seen / exec.gone markers).
+struct ExecEvidence {
+    std::string wsid;
+    std::string seen_ts, gone_ts;
+    std::string kid;
+    std::string where;
+};
+
+// One boot chain of a container log and its findings.
+struct BootReport {
+    std::string kid;
+    std::string source;
+    std::string boot_ts, shutdown_ts;
+    std::string task, ctr;
+    std::uint64_t markers = 0;
+    std::vector<Problem> problems;
+};
+
+// Reads container logs: trusts each boot key whose boot marker is self-consistent (signature
+// by the key it carries, kid = key_id(pub), sid = "boot-" + kid), verifies the other markers
+// against those keys, and collects exec.seen / exec.gone. All container logs are read before
+// any session log.
+class ContainerLogCheck final : public LineSink {
+public:
+    explicit ContainerLogCheck(TrustStore& trust)
+        : m_trust(trust)
+    {}
+
+    // Starts a container log (one per CloudWatch stream / file).
+    void begin_log(const LogIdentity& id);
+
+    void on_candidate(const CandidateLine& line) override;
+
+    // After the last container log: verifies deferred markers, runs the boot chains.
+    void finish();
+
+    [[nodiscard]] const std::map<std::string, ExecEvidence, std::less<>>& evidence() const
+    {
+        return m_evidence;
+    }
+
+    [[nodiscard]] const std::vector<BootReport>& boots() const { return m_boots; }
+
+    // Findings not tied to a boot chain (mangled or untrusted lines), with where.
+    [[nodiscard]] const std::vector<Problem>& problems() const { return m_problems; }
+
+    [[nodiscard]] std::uint64_t signatures_checked() const { return m_signatures; }
+
+private:
+    struct Deferred {
+        std::string payload;
+        marker::Signature sig{};
+        std::string where;
+    };
+
+    void verified(const marker::Fields& fields, std::string_view payload, const std::string& where);
+    void problem(Finding f, std::string where, std::string detail);
+    BootReport& boot_for(std::string_view kid);
+
+    TrustStore& m_trust;
+    LogIdentity m_log;
+    std::map<std::string, ExecEvidence, std::less<>> m_evidence;
+    std::map<std::string, ChainCheck, std::less<>> m_chains; // by boot sid
+    std::vector<BootReport> m_boots;
+    std::vector<Deferred> m_deferred;
+    std::vector<Problem> m_problems;
+    std::uint64_t m_signatures = 0;
+};
+
+} // namespace execmark::audit

@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# init_bench.sh [EXECMARK] — execmark init against Debian's tini, tini-static and dumb-init, in
+# one run: start+teardown wall time of `<init> true` (hyperfine, as subreaper and as PID 1),
+# the init's own memory while supervising `sleep`, system calls while idle, binary sizes.
+# Prints a Markdown report (docs/benchmarks.md quotes it). Needs root (PID namespaces, strace).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+em=${1:-build/release-static/agent/execmark}
+em=$(readlink -f "$em")
+runs=${BENCH_RUNS:-1000}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for tool in hyperfine strace tini tini-static dumb-init; do
+    command -v "$tool" >/dev/null || { echo "init_bench: $tool missing (docker/install-deps.sh)" >&2; exit 1; }
+done
+
+echo "## PID 1: execmark init vs tini, tini-static, dumb-init"
+echo
+echo "Machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d). Binary: $(stat -c %s "$em") bytes."
+echo "Command: \`tests/bench/init_bench.sh\` (BENCH_RUNS=$runs)."
+echo
+
+# 1. Wall time of start + supervise + teardown of /bin/true, not PID 1 (subreaper mode).
+hyperfine -N --warmup 50 --runs "$runs" --export-json "$tmp/sub.json" \
+    -n tini-static "tini-static -s -- /bin/true" \
+    -n tini "tini -s -- /bin/true" \
+    -n dumb-init "dumb-init /bin/true" \
+    -n "execmark (no attribution)" "$em init --no-attribution -- /bin/true" \
+    -n "execmark (attribution on)" "$em init --socket $tmp/a.sock -- /bin/true" \
+    >/dev/null 2>&1
+# 2. The same as PID 1 of a new PID namespace.
+hyperfine -N --warmup 20 --runs "$(( runs / 2 ))" --export-json "$tmp/pid1.json" \
+    -n "unshare only" "unshare --pid --fork /bin/true" \
+    -n tini-static "unshare --pid --fork tini-static -- /bin/true" \
+    -n tini "unshare --pid --fork tini -- /bin/true" \
+    -n dumb-init "unshare --pid --fork dumb-init /bin/true" \
+    -n "execmark (no attribution)" "unshare --pid --fork $em init --no-attribution -- /bin/true" \
+    -n "execmark (attribution on)" "unshare --pid --fork $em init --socket $tmp/b.sock -- /bin/true" \
+    >/dev/null 2>&1
+
+/usr/bin/python3 - "$tmp/sub.json" "$tmp/pid1.json" <<'PY'
+import json, sys
+for path, title in ((sys.argv[1], "`<init> /bin/true`, init not PID 1 (subreaper)"),
+                    (sys.argv[2], "`unshare --pid --fork <init> /bin/true`, init as PID 1")):
+    res = json.load(open(path))["results"]
+    base = next(r for r in res if r["command"] == "tini-static")
+    print(f"### Wall time: {title}\n")
+    print("| init | median ms | mean ms ± sd | ratio to tini-static (median) |")
+    print("|---|---|---|---|")
+    for r in res:
+        print(f"| {r['command']} | {r['median']*1000:.3f} | {r['mean']*1000:.3f} ± {r['stddev']*1000:.3f} "
+              f"| {r['median']/base['median']:.3f} |")
+    print()
+PY
+
+# 3. The init's own memory as PID 1 supervising sleep, and idle system calls (strace, 3 s).
+echo "### Memory of the init as PID 1 supervising \`sleep\`, and system calls in 3 idle seconds"
+echo
+echo "| init | VmRSS kB | RssAnon kB | syscalls while idle |"
+echo "|---|---|---|---|"
+measure() {
+    local name=$1; shift
+    unshare --pid --fork --mount-proc "$@" sleep 30 >/dev/null 2>&1 &
+    local outer=$!
+    local pid=""
+    for _ in $(seq 200); do
+        pid=$(cat "/proc/$outer/task/$outer/children" 2>/dev/null | awk '{print $1}')
+        [ -n "$pid" ] && [ -n "$(cat /proc/$pid/task/$pid/children 2>/dev/null)" ] && break
+        sleep 0.01
+    done
+    sleep 0.5
+    local rss anon
+    rss=$(awk '/^VmRSS/{print $2}' "/proc/$pid/status")
+    anon=$(awk '/^RssAnon/{print $2}' "/proc/$pid/status")
+    timeout -s INT 3 strace -f -qq -p "$pid" -o "$tmp/strace.$$" >/dev/null 2>&1 || true
+    # Lines strace prints for the syscall it found the process in are not new calls.
+    local calls
+    calls=$(grep -v -e 'resumed>' -e '<unfinished' -e '^$' "$tmp/strace.$$" | grep -vc 'epoll_wait\|rt_sigtimedwait\|wait4' || true)
+    local waits
+    waits=$(grep -c . "$tmp/strace.$$" || true)
+    echo "| $name | $rss | $anon | $waits lines ($calls other than the wait it sits in) |"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$outer" 2>/dev/null || true
+}
+measure tini-static tini-static --
+measure tini tini --
+measure dumb-init dumb-init
+measure "execmark (no attribution)" "$em" init --no-attribution --
+measure "execmark (attribution, watcher off)" "$em" init --socket "$tmp/c.sock" --watch-interval 0 --
+measure "execmark (attribution, watcher 2 s)" "$em" init --socket "$tmp/d.sock" --
+echo
+
+echo "### Binary sizes"
+echo
+echo "| binary | bytes | linkage |"
+echo "|---|---|---|"
+for b in "$em" /usr/bin/tini-static /usr/bin/tini /usr/bin/dumb-init; do
+    echo "| $(basename "$b") | $(stat -c %s "$b") | $(file -b "$b" | grep -o 'statically linked\|dynamically linked') |"
+done

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+#include <agent/audit/report.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace execmark::audit;
+
+namespace {
+
+LogVerdict verdict(const std::string& sid, std::uint64_t own, const std::string& claim = "dana")
+{
+    LogVerdict v;
+    v.id.key = "file:" + sid;
+    v.id.source = sid + ".log";
+    v.id.own_sid = sid;
+    v.sid = sid;
+    v.own = own;
+    v.verified = own;
+    v.markers = own;
+    if (own > 0) {
+        v.facts.has_open = true;
+        v.facts.claim = claim;
+        v.facts.open_ts = "2026-03-02T09:15:43.000Z";
+        v.facts.task = "arn:aws:ecs:r:1:task/payments/t1";
+        v.facts.ctr = "api";
+        if (own > 1) {
+            v.facts.has_close = true;
+            v.facts.close_ts = "2026-03-02T09:27:43.500Z";
+        }
+    }
+    return v;
+}
+
+ExecEvent exec(const std::string& sid, const std::string& session_name = "dana")
+{
+    ExecEvent e;
+    e.session_id = sid;
+    e.event_time = "2026-03-02T09:15:41Z";
+    e.container = "api";
+    e.task_arn = "arn:aws:ecs:r:1:task/payments/t1";
+    e.principal.arn = "arn:aws:sts::1:assumed-role/Oncall/" + session_name;
+    return e;
+}
+
+const SessionRow& row_of(const std::vector<SessionRow>& rows, const std::string& sid)
+{
+    for (const auto& r : rows) {
+        if (r.session == sid) {
+            return r;
+        }
+    }
+    FAIL("no row for " << sid);
+    return rows.front();
+}
+
+} // namespace
+
+TEST_CASE("report: time parsing and durations")
+{
+    CHECK(parse_utc_time("1970-01-01T00:00:00Z") == 0);
+    CHECK(parse_utc_time("2026-11-24T05:40:04.123Z") == 1795498804123);
+    CHECK(parse_utc_time("2026-11-24T05:40:04.5Z") == 1795498804500);
+    CHECK_FALSE(parse_utc_time("2026-11-24T05:40:04"));
+    CHECK_FALSE(parse_utc_time("2026-13-24T05:40:04Z"));
+    CHECK(format_duration(45'900) == "45s");
+    CHECK(format_duration(723'000) == "12m03s");
+    CHECK(format_duration(7'500'000) == "2h05m00s");
+}
+
+TEST_CASE("report: verify rows are per session, UNMARKED and BYPASSED")
+{
+    std::map<std::string, ExecEvidence, std::less<>> evidence;
+    evidence["s-bypass"] =
+        ExecEvidence{"s-bypass", "2026-03-02T10:00:00.000Z", "", "k1", "c.log:9"};
+    evidence["s-nolog"] = ExecEvidence{"s-nolog", "2026-03-02T10:00:00.000Z", "", "k1", "c.log:10"};
+    JoinInputs in;
+    in.verdicts = {verdict("s-clean", 2), verdict("s-empty", 0), verdict("s-bypass", 0)};
+    in.evidence = &evidence;
+    const auto rows = build_rows(std::move(in));
+    REQUIRE(rows.size() == 3); // verify lists session logs only
+    CHECK(row_of(rows, "s-clean").clean());
+    CHECK(row_of(rows, "s-clean").duration_ms == 720'500);
+    CHECK(row_of(rows, "s-empty").findings.list() == std::vector<Finding>{Finding::unmarked});
+    CHECK(row_of(rows, "s-bypass").findings.list() == std::vector<Finding>{Finding::bypassed});
+}
+
+TEST_CASE("report: audit join and attribution statuses")
+{
+    TrailIndex trail;
+    trail.add(exec("s-ok"));
+    trail.add(exec("s-mismatch", "someone.else"));
+    trail.add(exec("s-unmarked"));
+    trail.add(exec("s-bypass"));
+    ExecEvent other_task = exec("s-task");
+    other_task.task_arn = "arn:aws:ecs:r:1:task/payments/t2";
+    trail.add(other_task);
+    ExecEvent late = exec("s-early");
+    late.event_time = "2026-03-02T11:00:00Z";
+    trail.add(late);
+    std::map<std::string, ExecEvidence, std::less<>> evidence;
+    evidence["s-bypass"] =
+        ExecEvidence{"s-bypass", "2026-03-02T10:00:00.000Z", "", "k1", "c.log:9"};
+    evidence["s-direct"] =
+        ExecEvidence{"s-direct", "2026-03-02T10:00:00.000Z", "", "k1", "c.log:10"};
+    JoinInputs in;
+    in.verdicts = {verdict("s-ok", 2),
+                   verdict("s-mismatch", 2),
+                   verdict("s-orphan", 2),
+                   verdict("s-task", 2),
+                   verdict("s-early", 2),
+                   verdict("s-noclaim", 2, "")};
+    trail.add(exec("s-noclaim"));
+    in.evidence = &evidence;
+    in.trail = &trail;
+    const auto rows = build_rows(std::move(in));
+    const auto& ok = row_of(rows, "s-ok");
+    CHECK(ok.clean());
+    CHECK(ok.attribution == Attribution::attributed);
+    CHECK(ok.claim_matches == true);
+    CHECK(ok.start == "2026-03-02T09:15:41Z");
+    CHECK(row_of(rows, "s-mismatch").findings.list() == std::vector<Finding>{Finding::mismatch});
+    CHECK(row_of(rows, "s-mismatch").claim_matches == false);
+    CHECK(row_of(rows, "s-task").findings.list() == std::vector<Finding>{Finding::mismatch});
+    CHECK(row_of(rows, "s-early").findings.list() == std::vector<Finding>{Finding::mismatch});
+    CHECK(row_of(rows, "s-orphan").findings.list() == std::vector<Finding>{Finding::orphan});
+    CHECK(row_of(rows, "s-unmarked").findings.list() == std::vector<Finding>{Finding::unmarked});
+    CHECK(row_of(rows, "s-bypass").findings.list() == std::vector<Finding>{Finding::bypassed});
+    CHECK(row_of(rows, "s-direct").findings.list() == std::vector<Finding>{Finding::bypassed});
+    CHECK(row_of(rows, "s-noclaim").clean());
+    CHECK(row_of(rows, "s-noclaim").claim_matches == std::nullopt);
+}
+
+TEST_CASE("report: renderings")
+{
+    TrailIndex trail;
+    trail.add(exec("s-ok"));
+    JoinInputs in;
+    in.verdicts = {verdict("s-ok", 2)};
+    in.trail = &trail;
+    const auto rows = build_rows(std::move(in));
+    Totals totals;
+    totals.sessions = 1;
+    totals.clean = 1;
+    RenderContext ctx;
+    ctx.audit = true;
+    const std::string table = render_table(rows, totals, ctx);
+    CHECK(table.find("SESSION  PRINCIPAL") == 0);
+    CHECK(table.find("assumed-role/Oncall/dana") != std::string::npos);
+    CHECK(table.find("ATTRIBUTED") != std::string::npos);
+    CHECK(table.find("12m00s") != std::string::npos);
+    const std::string json = render_json(rows, totals, ctx);
+    const auto first = Json::parse(json.substr(0, json.find('\n')));
+    CHECK(first["type"] == "session");
+    CHECK(first["status"] == "ATTRIBUTED");
+    CHECK(first["principal"]["arn"] == "arn:aws:sts::1:assumed-role/Oncall/dana");
+    CHECK(first["duration_s"] == 720);
+}
+
+TEST_CASE("report: an unbound log stands for its session in the join")
+{
+    TrailIndex trail;
+    trail.add(exec("s-stdin"));
+    LogVerdict v = verdict("s-stdin", 2);
+    v.id.own_sid.clear();
+    v.id.source = "standard input";
+    v.findings.add(Finding::unbound);
+    JoinInputs in;
+    in.verdicts = {v};
+    in.trail = &trail;
+    const auto rows = build_rows(std::move(in));
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].session == "s-stdin");
+    CHECK(rows[0].exec.has_value());
+    CHECK(rows[0].findings.list() == std::vector<Finding>{Finding::unbound});
+}

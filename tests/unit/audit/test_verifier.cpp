@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+#include "helpers.hpp"
+
+#include <agent/audit/verifier.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace execmark::audit;
+using execmark::audit::test::TestBoot;
+
+namespace {
+
+const std::string k_sid = "ecs-execute-command-0a1b2c3d4e5f6a7b8";
+
+std::map<std::string, std::string> claims(const std::string& user)
+{
+    return {{"user", user},
+            {"shell", "/bin/bash"},
+            {"mode", "hook"},
+            {"cpid", "4250"},
+            {"task", "arn:aws:ecs:eu-west-1:1:task/prod/abc"},
+            {"ctr", "app"}};
+}
+
+struct Harness {
+    TrustStore trust;
+    SessionBootKeys boot_keys;
+
+    LogVerdict check(const std::vector<std::string>& lines, const std::string& own = k_sid)
+    {
+        LogIdentity id;
+        id.key = "file:" + own;
+        id.source = own + ".log";
+        id.own_sid = own;
+        id.sid_origin = own.empty() ? "" : "file name";
+        SessionLogCheck c(id, trust, boot_keys);
+        std::uint64_t n = 0;
+        for (const auto& l : lines) {
+            CandidateLine line;
+            line.text = l;
+            line.where.line = ++n;
+            c.on_candidate(line);
+        }
+        return c.finish(boot_keys);
+    }
+
+    void trust_boot(TestBoot& boot)
+    {
+        ContainerLogCheck container(trust);
+        LogIdentity id;
+        id.source = "container.log";
+        container.begin_log(id);
+        const std::string line = boot.boot();
+        CandidateLine c;
+        c.text = line;
+        c.where.line = 1;
+        container.on_candidate(c);
+        container.finish();
+    }
+};
+
+} // namespace
+
+TEST_CASE("verifier: kid hint without parsing")
+{
+    CHECK(kid_hint("{\"v\":1,\"ev\":\"open\",\"ts\":\"2026-11-24T05:40:04.123Z\",\"kid\":"
+                   "\"k0e11b71495203fa0\",\"tseq\":4}")
+          == "k0e11b71495203fa0");
+    CHECK(kid_hint("{\"v\":1}").empty());
+}
+
+TEST_CASE("verifier: a genuine session is clean and yields its facts")
+{
+    TestBoot boot;
+    Harness h;
+    h.trust_boot(boot);
+    const auto v =
+        h.check({"\x1b[1mbanner\x1b[0m " + boot.next("open", k_sid, claims("alice")) + "\r\r",
+                 boot.next("close", k_sid, {{"fin", "exit"}, {"rc", "3"}})});
+    CHECK(v.findings.empty());
+    CHECK(v.own == 2);
+    CHECK(v.facts.claim == "alice");
+    CHECK(v.facts.has_close);
+    REQUIRE(v.facts.rc);
+    CHECK(*v.facts.rc == 3);
+}
+
+TEST_CASE("verifier: untrusted key, fake boot key in the session log, bad signature")
+{
+    TestBoot genuine(0x42);
+    TestBoot attacker(0x66);
+    Harness h;
+    h.trust_boot(genuine);
+    const auto forged = h.check({attacker.boot(),
+                                 attacker.next("open", k_sid, claims("alice")),
+                                 attacker.next("close", k_sid)});
+    CHECK(forged.findings.has(Finding::forged));
+    CHECK(forged.own == 0);
+    bool named_boot = false;
+    for (const auto& p : forged.problems) {
+        named_boot = named_boot || p.detail.find("only inside a session log") != std::string::npos;
+    }
+    CHECK(named_boot);
+
+    std::string open = genuine.next("open", k_sid, claims("alice"));
+    open.replace(open.find("alice"), 5, "mallo");
+    const auto altered = h.check({open, genuine.next("close", k_sid)});
+    CHECK(altered.findings.has(Finding::forged));
+    CHECK(altered.findings.has(Finding::gap)); // the forged open does not count in the chain
+}
+
+TEST_CASE("verifier: binding, mangling, unsigned, mentions")
+{
+    TestBoot boot;
+    Harness h;
+    h.trust_boot(boot);
+    const auto replayed =
+        h.check({boot.next("open", k_sid), boot.next("close", k_sid)}, "ecs-execute-command-other");
+    CHECK(replayed.findings.has(Finding::replayed));
+    CHECK(replayed.own == 0);
+
+    std::string cut = boot.next("open", "ecs-execute-command-m");
+    cut.resize(cut.size() - 10);
+    const auto mangled = h.check({cut}, "ecs-execute-command-m");
+    CHECK(mangled.findings.has(Finding::mangled));
+
+    const auto unsig = h.check(
+        {"EXECMARK1 {\"v\":1,\"ev\":\"open\",\"ts\":\"2026-11-24T06:03:45.009Z\",\"kid\":\"-\","
+         "\"tseq\":0,\"sid\":\"local-1\",\"seq\":1,\"prev\":\"-\"} unsigned=no-agent"},
+        "ecs-execute-command-u");
+    CHECK(unsig.findings.list() == std::vector<Finding>{Finding::unsigned_marker});
+
+    const auto mention =
+        h.check({"root@host:/# grep EXECMARK1 /var/log/app.log"}, "ecs-execute-command-g");
+    CHECK(mention.findings.empty());
+    CHECK(mention.mentions == 1);
+    CHECK(mention.markers == 0);
+}
+
+TEST_CASE("verifier: unknown own session id is UNBOUND and binds to the first marker")
+{
+    TestBoot boot;
+    Harness h;
+    h.trust_boot(boot);
+    const auto v = h.check({boot.next("open", k_sid), boot.next("close", k_sid)}, "");
+    CHECK(v.findings.list() == std::vector<Finding>{Finding::unbound});
+    CHECK(v.sid == k_sid);
+}
+
+TEST_CASE("verifier: container log trust needs a self-consistent boot marker")
+{
+    TestBoot boot;
+    TrustStore trust;
+    ContainerLogCheck container(trust);
+    LogIdentity id;
+    id.source = "container.log";
+    container.begin_log(id);
+    std::uint64_t n = 0;
+    const auto feed = [&](const std::string& text) {
+        CandidateLine c;
+        c.text = text;
+        c.where.line = ++n;
+        container.on_candidate(c);
+    };
+    // exec.seen before its boot marker is read: deferred, then verified.
+    TestBoot other(0x77);
+    const std::string boot_line = boot.boot();
+    const std::string seen =
+        boot.next("exec.seen", boot.boot_sid(), {{"wsid", k_sid}, {"wpid", "42"}});
+    feed(seen);
+    feed(boot_line);
+    feed(boot.next("exec.gone", boot.boot_sid(), {{"wsid", k_sid}, {"wpid", "42"}, {"dur", "5"}}));
+    // A boot marker whose pub is not its signer.
+    std::string payload = other.payload_for(
+        "boot", other.boot_sid(), 1, "-", {{"pub", boot.pub()}, {"ver", "x"}, {"pid", "1"}});
+    feed(other.sign_payload(payload));
+    container.finish();
+    CHECK(trust.find(boot.kid()) != nullptr);
+    CHECK(trust.find(other.kid()) == nullptr);
+    REQUIRE(container.evidence().count(k_sid) == 1);
+    CHECK_FALSE(container.evidence().at(k_sid).seen_ts.empty());
+    CHECK_FALSE(container.evidence().at(k_sid).gone_ts.empty());
+    REQUIRE(container.problems().size() == 1);
+    CHECK(container.problems()[0].finding == Finding::forged);
+    // exec.seen came before its boot marker in the file: not a finding (files come in any order).
+    for (const auto& b : container.boots()) {
+        CHECK(b.problems.empty());
+    }
+}
+
+TEST_CASE("verifier: --key text")
+{
+    TestBoot boot;
+    TrustStore trust;
+    CHECK(trust.add_key_text(boot.pub()).ok());
+    CHECK(trust.find(boot.kid()) != nullptr);
+    CHECK_FALSE(trust.add_key_text("not-a-key").ok());
+}
