@@ -202,6 +202,9 @@ int Supervisor::run(pid_t child, util::Fd signal_fd, util::Fd timer_fd)
     }
     if (m_hooks.on_started) {
         m_hooks.on_started(m_loop, m_child);
+        // glibc's pthread_create gives the creating thread back a mask without its reserved
+        // 32/33: re-block all 64 so they still arrive through the signalfd.
+        block_all_signals();
     }
     // A child that died before the signalfd existed left SIGCHLD pending: reap now anyway.
     reap();
