@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The end-to-end demo (README's first command). On a fresh Debian 12 machine, as root: installs
-# the packages, builds the static execmark, and plays the story of a container's life with
-# execmark as its PID 1, narrating what happens.
+# the packages, builds the static execmark, then plays (1) a container's life with execmark as
+# PID 1 — reaping, signal forwarding, graceful shutdown — and (2) an ECS Exec story: a task with
+# a local metadata endpoint, sessions through the hook and in wrapper mode, a bypass attempt,
+# transcripts made as the SSM agent makes them, CloudTrail events, and `execmark audit`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -26,7 +28,8 @@ cp examples/demo/app.sh "$work/app.sh"
 
 say "1. A container starts: execmark init is PID 1 of a new PID namespace"
 note "unshare --pid --fork --mount-proc execmark init --grace 3 -- /app.sh"
-unshare --pid --fork --mount-proc "$bin" init --grace 3 -- /bin/sh "$work/app.sh" "$work" \
+unshare --pid --fork --mount-proc "$bin" init --socket "$work/agent.sock" --grace 3 -- \
+    /bin/sh "$work/app.sh" "$work" \
     >"$work/container.log" 2>&1 &
 unshare_pid=$!
 for _ in $(seq 100); do
@@ -62,9 +65,14 @@ elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 sed 's/^/   | /' "$work/container.log"
 note "container exited with status $rc after ${elapsed} ms"
 
-say "What you saw"
+say "What you saw (part 1: PID 1)"
 note "- execmark ran as PID 1 and started the app at once, in its own process group."
 note "- Orphans were reaped as they exited: $zombies zombies."
 note "- Signals sent to PID 1 were forwarded to the app."
 note "- On SIGTERM everyone got a chance to finish within the grace period; what ignored TERM"
 note "  was killed at the end of it; the exit status is the app's own ($rc)."
+
+say "Part 2: an ECS Exec story — signed sessions, a bypass, and the audit report"
+worker=$repo/build/release-static/tests/sim/ssm-session-worker
+mkdir -p "$work/story"
+/usr/bin/python3 examples/demo/story.py --bin "$bin" --worker "$worker" --work "$work/story"
