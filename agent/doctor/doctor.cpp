@@ -258,6 +258,24 @@ std::string_view status_name(Status status)
     return "FAIL";
 }
 
+Check check_ptrace(const CapFacts& caps)
+{
+    Check c{"ptrace", Status::ok, "", ""};
+    if (!caps.known) {
+        c.status = Status::warn;
+        c.detail = "could not read the capability bounding set";
+        return c;
+    }
+    if (caps.sys_ptrace) {
+        c.status = Status::warn;
+        c.detail = "CAP_SYS_PTRACE is available: a root shell could read PID 1's signing key";
+        c.fix = "remove SYS_PTRACE from linuxParameters.capabilities.add in the task definition";
+        return c;
+    }
+    c.detail = "CAP_SYS_PTRACE not available: the signing key is out of reach";
+    return c;
+}
+
 std::vector<Check> evaluate(const Facts& facts)
 {
     return {check_pid1(facts.pid1),
@@ -266,7 +284,8 @@ std::vector<Check> evaluate(const Facts& facts)
             check_env(facts),
             check_tools(facts.tools),
             check_metadata(facts.metadata),
-            check_claim(facts.claim)};
+            check_claim(facts.claim),
+            check_ptrace(facts.caps)};
 }
 
 int exit_code(const std::vector<Check>& checks)

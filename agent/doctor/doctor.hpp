@@ -70,8 +70,16 @@ struct ClaimFacts {
     bool set = false; // set and not empty
 };
 
+// Whether a root shell in this container can obtain CAP_SYS_PTRACE (bounding set, from
+// /proc/self/status CapBnd): then it could read PID 1's memory and the signing key.
+struct CapFacts {
+    bool known = false;
+    bool sys_ptrace = false;
+};
+
 struct Facts {
     Pid1Facts pid1;
+    CapFacts caps;
     AgentFacts agent;
     hooks::ImageFacts image;
     std::vector<RcFileFacts> rc_files;
@@ -83,8 +91,8 @@ struct Facts {
 };
 
 // The checks of design brief §7.4, in report order: pid1, agent, hooks, env, tools, metadata,
-// claim. Required (fail): PID 1, agent, hooks, ENV, script and cat, a metadata endpoint that is
-// set but does not answer. Advisory (warn): outdated blocks, no endpoint, no claim.
+// claim, ptrace. Required (fail): PID 1, agent, hooks, ENV, script and cat, a metadata endpoint
+// that is set but does not answer. Advisory (warn): outdated blocks, no endpoint, no claim.
 std::vector<Check> evaluate(const Facts& facts);
 
 // 1 when a check failed, else 0.

@@ -4,6 +4,7 @@
 #include <agent/metadata/fetch.hpp>
 #include <agent/signer/client.hpp>
 #include <agent/signer/protocol.hpp>
+#include <agent/util/io.hpp>
 #include <agent/util/proc.hpp>
 
 #include <nlohmann/json.hpp>
@@ -178,11 +179,38 @@ MetadataFacts gather_metadata(const Options& options)
 
 } // namespace
 
+CapFacts gather_caps(const std::string& proc)
+{
+    CapFacts caps;
+    const auto status = util::read_file(proc + "/self/status", 64 * 1024);
+    if (!status) {
+        return caps;
+    }
+    const auto pos = status->find("CapBnd:");
+    if (pos == std::string::npos) {
+        return caps;
+    }
+    const auto end = status->find('\n', pos);
+    const std::string hex = status->substr(pos + 7, end - pos - 7);
+    std::uint64_t bits = 0;
+    std::size_t used = 0;
+    try {
+        bits = std::stoull(hex, &used, 16);
+    } catch (const std::exception&) {
+        return caps;
+    }
+    constexpr int k_cap_sys_ptrace = 19;
+    caps.known = true;
+    caps.sys_ptrace = ((bits >> k_cap_sys_ptrace) & 1U) != 0;
+    return caps;
+}
+
 Facts gather(const Options& options)
 {
     const hooks::RootFs fs(options.root);
     Facts facts;
     facts.pid1 = gather_pid1(options.proc);
+    facts.caps = gather_caps(options.proc);
     facts.agent = gather_agent(options);
     facts.image = hooks::probe_image(fs);
     gather_hooks(fs, facts);

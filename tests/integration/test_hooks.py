@@ -377,5 +377,18 @@ def test_doctor_passes_under_execmark_init(image, tmp_path):
         p.stop()
     assert r.returncode == 0, r.stdout + r.stderr
     status = {c["check"]: c["status"] for c in json.loads(r.stdout)["checks"]}
+    # Root here keeps CAP_SYS_PTRACE in its bounding set: doctor warns (the key is in reach).
     assert status == {"pid1": "ok", "agent": "ok", "hooks": "ok", "env": "ok", "tools": "ok",
-                      "metadata": "warn", "claim": "ok"}, r.stdout
+                      "metadata": "warn", "claim": "ok", "ptrace": "warn"}, r.stdout
+
+
+def test_doctor_ptrace_check_follows_the_bounding_set(image):
+    """Without CAP_SYS_PTRACE in the bounding set (Fargate's default) the ptrace check is ok."""
+    env = {"PATH": "/usr/bin:/bin", "EXECMARK_SOCKET": image.no_agent}
+    r = subprocess.run(["setpriv", "--inh-caps=-sys_ptrace", "--bounding-set=-sys_ptrace",
+                        BIN, "doctor", "--json", "--root", image.root], env=env,
+                       capture_output=True, text=True, timeout=60)
+    checks = {c["check"]: c for c in json.loads(r.stdout)["checks"]}
+    assert checks["ptrace"]["status"] == "ok", checks["ptrace"]
+    code, with_cap = doctor(image, env)
+    assert with_cap["ptrace"]["status"] == "warn" and with_cap["ptrace"]["fix"]

@@ -32,6 +32,7 @@ Facts healthy()
     f.metadata.detail = "task arn:aws:ecs:eu-west-1:1:task/c/t";
     f.claim.variable = "AWS_USER";
     f.claim.set = true;
+    f.caps = CapFacts{true, false};
     return f;
 }
 
@@ -58,9 +59,9 @@ TEST_CASE("a healthy container passes every check, in the documented order")
         REQUIRE(c.status == Status::ok);
         REQUIRE(c.fix.empty());
     }
-    REQUIRE(
-        names
-        == std::vector<std::string>{"pid1", "agent", "hooks", "env", "tools", "metadata", "claim"});
+    REQUIRE(names
+            == std::vector<std::string>{
+                "pid1", "agent", "hooks", "env", "tools", "metadata", "claim", "ptrace"});
     REQUIRE(exit_code(checks) == 0);
     REQUIRE(render_text(checks).ends_with("doctor: all checks passed\n"));
 }
@@ -206,7 +207,7 @@ TEST_CASE("render_text and render_json")
 
     const auto doc = nlohmann::json::parse(render_json(checks));
     REQUIRE(doc["ok"] == false);
-    REQUIRE(doc["checks"].size() == 7);
+    REQUIRE(doc["checks"].size() == 8);
     REQUIRE(doc["checks"][1]["check"] == "agent");
     REQUIRE(doc["checks"][1]["status"] == "fail");
     REQUIRE(doc["checks"][6]["status"] == "warn");
@@ -216,4 +217,22 @@ TEST_CASE("render_text and render_json")
     f.pid1.exe.reset();
     f.pid1.argv = {"/app/\xff\xfe"};
     REQUIRE_NOTHROW(nlohmann::json::parse(render_json(evaluate(f))));
+}
+
+TEST_CASE("ptrace check warns when CAP_SYS_PTRACE is in the bounding set")
+{
+    using namespace execmark::doctor;
+    Facts facts;
+    facts.caps = CapFacts{true, true};
+    const auto with = evaluate(facts);
+    const auto it =
+        std::find_if(with.begin(), with.end(), [](const Check& c) { return c.name == "ptrace"; });
+    REQUIRE(it != with.end());
+    REQUIRE(it->status == Status::warn);
+    REQUIRE_FALSE(it->fix.empty());
+    facts.caps = CapFacts{true, false};
+    const auto without = evaluate(facts);
+    const auto ok = std::find_if(
+        without.begin(), without.end(), [](const Check& c) { return c.name == "ptrace"; });
+    REQUIRE(ok->status == Status::ok);
 }
