@@ -261,11 +261,12 @@ int parse_common(const std::vector<std::string>& args,
                  po::variables_map& vm,
                  std::vector<std::string>* rest)
 {
+    // The parser keeps a reference to the positional description: it must outlive run().
+    po::positional_options_description pos;
+    pos.add("command", -1);
     try {
         auto parser = po::command_line_parser(args).options(desc);
         if (rest != nullptr) {
-            po::positional_options_description pos;
-            pos.add("command", -1);
             parser.positional(pos);
         }
         po::store(parser.run(), vm);
