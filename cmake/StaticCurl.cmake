@@ -21,6 +21,14 @@ if(NOT EXECMARK_CURL_SOURCE_DIR)
     string(STRIP "${EXECMARK_CURL_SOURCE_DIR}" EXECMARK_CURL_SOURCE_DIR)
 endif()
 
+# Cross builds hand their toolchain file on (compiler, sysroot and search paths for the target);
+# native builds pass the compiler only.
+if(CMAKE_CROSSCOMPILING AND CMAKE_TOOLCHAIN_FILE)
+    set(_curl_toolchain_args "-DCMAKE_TOOLCHAIN_FILE=${CMAKE_TOOLCHAIN_FILE}")
+else()
+    set(_curl_toolchain_args "-DCMAKE_C_COMPILER=${CMAKE_C_COMPILER}")
+endif()
+
 set(_curl_prefix "${CMAKE_BINARY_DIR}/curl-static")
 set(_curl_lib "${_curl_prefix}/lib/libcurl.a")
 ExternalProject_Add(curl_static_build
@@ -31,7 +39,7 @@ ExternalProject_Add(curl_static_build
         -DCMAKE_INSTALL_PREFIX=<INSTALL_DIR>
         -DCMAKE_INSTALL_LIBDIR=lib
         -DCMAKE_BUILD_TYPE=MinSizeRel
-        -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER}
+        ${_curl_toolchain_args}
         "-DCMAKE_C_FLAGS=-ffunction-sections -fdata-sections"
         -DCMAKE_POSITION_INDEPENDENT_CODE=OFF
         -DBUILD_SHARED_LIBS=OFF -DBUILD_CURL_EXE=OFF -DBUILD_TESTING=OFF

@@ -23,4 +23,9 @@ if(GIT_FOUND AND EXISTS "${PROJECT_SOURCE_DIR}/.git")
         set(EXECMARK_GIT_SHA "${_sha}")
     endif()
 endif()
+# EXECMARK_VERSION in the environment wins (docker/Dockerfile's VERSION build argument: release
+# builds of a tag, or a build context without .git).
+if(NOT "$ENV{EXECMARK_VERSION}" STREQUAL "")
+    string(REGEX REPLACE "^v" "" EXECMARK_VERSION "$ENV{EXECMARK_VERSION}")
+endif()
 message(STATUS "execmark version ${EXECMARK_VERSION} (git ${EXECMARK_GIT_SHA})")

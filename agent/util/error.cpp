@@ -17,15 +17,9 @@ std::string errno_text(int err)
 
 Error sys_error(std::string_view action, std::string_view object, int err)
 {
-    std::string msg;
-    msg.append(action);
-    if (!object.empty()) {
-        msg.push_back(' ');
-        msg.append(object);
-    }
-    msg.append(": ");
-    msg.append(errno_text(err));
-    return Error{std::move(msg), err};
+    Error e = make_error(action, object, errno_text(err));
+    e.code = err;
+    return e;
 }
 
 Error make_error(std::string_view action, std::string_view object, std::string_view reason)
