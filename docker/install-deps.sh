@@ -11,7 +11,7 @@ libboost-program-options-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcurl
 libsodium-dev zlib1g-dev catch2 clang-format"
 test_pkgs="python3 python3-pytest python3-pexpect bash dash busybox zsh mksh tini dumb-init
 strace util-linux libcap2-bin procps bsdutils hyperfine gzip coreutils
-python3-cryptography gcc"
+python3-cryptography gcc shellcheck"
 
 case $what in
     build) pkgs=$build_pkgs ;;
