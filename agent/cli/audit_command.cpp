@@ -2,6 +2,7 @@
 #include <agent/audit/run.hpp>
 #include <agent/cli/audit_command.hpp>
 #include <agent/cli/commands.hpp>
+#include <agent/cli/po_parse.hpp>
 #include <agent/util/error.hpp>
 
 #include <boost/program_options.hpp>
@@ -119,18 +120,11 @@ Examples:
 util::Result<Parsed>
 parse(const std::vector<std::string>& args, bool audit, const po::options_description& desc)
 {
-    po::options_description all;
-    all.add(desc);
-    all.add_options()("inputs", po::value<std::vector<std::string>>(), "");
-    po::positional_options_description positional;
-    positional.add("inputs", -1);
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        return util::make_error("parse", "arguments", e.what());
+    auto parsed = parse_with_words(args, desc, "inputs");
+    if (!parsed) {
+        return parsed.error();
     }
+    const po::variables_map& vm = *parsed;
     Parsed p;
     p.help = vm.count("help") > 0;
     if (p.help) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <agent/cli/commands.hpp>
+#include <agent/cli/po_parse.hpp>
 #include <agent/hooks/hooks.hpp>
 #include <agent/hooks/install.hpp>
 #include <agent/util/error.hpp>
@@ -65,25 +66,17 @@ Examples:
 util::Result<HookArgs> parse_hook_args(const std::vector<std::string>& args,
                                        const po::options_description& desc)
 {
-    po::options_description all;
-    all.add(desc);
-    all.add_options()("words", po::value<std::vector<std::string>>(), "");
-    po::positional_options_description positional;
-    positional.add("words", -1);
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        return util::make_error("parse", "arguments", e.what());
+    auto parsed = parse_with_words(args, desc, "words");
+    if (!parsed) {
+        return parsed.error();
     }
+    const po::variables_map& vm = *parsed;
     HookArgs a;
     a.help = vm.count("help") > 0;
     if (a.help) {
         return a;
     }
-    const auto words = vm.count("words") > 0 ? vm["words"].as<std::vector<std::string>>()
-                                             : std::vector<std::string>{};
+    const auto words = words_of(vm, "words");
     if (words.empty()) {
         return util::make_error("parse", "arguments", "missing action: install or print");
     }
