@@ -103,13 +103,16 @@ class Pid1:
             kids = children_of(self.proc.pid)
             if kids:
                 self.init_pid = kids[0]
+            elif self.proc.poll() is not None:
+                break  # a short-lived container can be over before we look: its log remains
             else:
                 time.sleep(0.01)
-        assert self.init_pid, "execmark init did not start"
+        assert self.init_pid or self.proc.poll() is not None, "execmark init did not start"
         self.boot = self.wait_for(lambda m: m["ev"] == "boot", timeout=10)
         self.public_key = self.boot["pub"]
         deadline = time.time() + 10
-        while not os.path.exists(self.socket) and time.time() < deadline:
+        while (self.proc.poll() is None and not os.path.exists(self.socket)
+               and time.time() < deadline):
             time.sleep(0.01)
 
     def _read(self):
