@@ -22,7 +22,10 @@ CONTEXT = b"execmark/1\n"
 
 
 def b64url_decode(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # Strict: a signature followed by anything that is not base64url is a parse error here,
+    # not silently skipped characters.
+    padded = text + "=" * (-len(text) % 4)
+    return base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
 
 
 class Marker:
