@@ -117,17 +117,26 @@ LineWriter::LineWriter(int fd)
 
 LineWriter::~LineWriter()
 {
-    const bool drained = flush(1000);
+    close(1000);
+}
+
+bool LineWriter::close(int timeout_ms)
+{
+    if (!m_thread.joinable()) {
+        return m_drained;
+    }
     {
         const std::lock_guard lock(m_state->mutex);
         m_state->stop = true;
     }
     m_state->cv.notify_all();
-    if (drained) {
+    m_drained = flush(timeout_ms);
+    if (m_drained) {
         m_thread.join();
     } else {
         m_thread.detach();
     }
+    return m_drained;
 }
 
 void LineWriter::push(std::string line)
@@ -562,10 +571,14 @@ void AttributionService::stop(int exit_code)
     if (m_listen) {
         ::unlink(m_options.socket_path.c_str());
     }
-    if (!m_writer->flush(k_flush_timeout_ms)) {
+    if (!m_writer->close(k_flush_timeout_ms)) {
         spdlog::warn("container log did not take the last markers within {} ms",
                      k_flush_timeout_ms);
     }
+    // Nothing is signed after shutdown: wipe and release the key now, with no other thread of
+    // ours left to interrupt.
+    m_ledger.reset();
+    m_key.reset();
 }
 
 } // namespace execmark::signer

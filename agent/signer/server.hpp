@@ -59,6 +59,11 @@ public:
     // Waits up to timeout_ms for the queue to drain; false if it did not.
     bool flush(int timeout_ms);
 
+    // Last lines: lets the thread drain the queue and end, waiting up to timeout_ms, then joins
+    // it (or detaches it when the log is blocked). One hand-over instead of flush-then-stop, so
+    // PID 1's exit waits for the thread once. Lines pushed afterwards are not written.
+    bool close(int timeout_ms);
+
 private:
     struct State {
         int fd = -1;
@@ -74,6 +79,7 @@ private:
 
     std::shared_ptr<State> m_state;
     std::thread m_thread;
+    bool m_drained = true;
 };
 
 // The attribution service: the per-boot key, the boot/meta/shutdown markers on the container
