@@ -2,6 +2,7 @@
 #include <agent/marker/marker.hpp>
 
 #include <algorithm>
+#include <cstring>
 
 namespace execmark::marker {
 
@@ -18,6 +19,29 @@ Extracted mangled(std::string problem)
     result.status = ExtractStatus::mangled;
     result.problem = std::move(problem);
     return result;
+}
+
+// The last occurrence of needle in text, or npos. std::string_view::rfind calls memcmp at every
+// position from the end; this jumps between occurrences of the first byte with memrchr, which
+// matters because every line of every log passes through here.
+std::size_t last_occurrence(std::string_view text, std::string_view needle)
+{
+    if (needle.empty() || needle.size() > text.size()) {
+        return needle.empty() ? text.size() : std::string_view::npos;
+    }
+    std::size_t limit = text.size() - needle.size() + 1; // candidates are [0, limit)
+    while (limit > 0) {
+        const void* hit = ::memrchr(text.data(), needle.front(), limit);
+        if (hit == nullptr) {
+            return std::string_view::npos;
+        }
+        const auto at = static_cast<std::size_t>(static_cast<const char*>(hit) - text.data());
+        if (text.compare(at, needle.size(), needle) == 0) {
+            return at;
+        }
+        limit = at;
+    }
+    return std::string_view::npos;
 }
 
 std::string line_start(std::string_view payload)
@@ -61,7 +85,7 @@ Extracted extract(std::string_view line)
 {
     // The writer never puts "EXECMARK" inside a payload and nothing after it contains it, so a
     // genuine marker is always the last occurrence; anything before it is prompt or noise.
-    const std::size_t at = line.rfind(k_magic);
+    const std::size_t at = last_occurrence(line, k_magic);
     if (at == std::string_view::npos) {
         return {};
     }
@@ -76,8 +100,21 @@ Extracted extract(std::string_view line)
     }
     const std::string_view body = marker.substr(k_magic.size() + 1);
 
-    const std::size_t signed_at = body.rfind(k_signed_field);
-    const std::size_t unsigned_at = body.rfind(k_unsigned_field);
+    // Fast path for the common case: a signed marker's field sits at a fixed distance from the
+    // end (the signature has a fixed length and no spaces, so no field can follow it). Anything
+    // else takes the general search, which also names what is wrong.
+    const std::size_t fixed_at = body.size() >= k_signed_field.size() + k_signature_chars
+                                     ? body.size() - k_signed_field.size() - k_signature_chars
+                                     : std::string_view::npos;
+    std::size_t signed_at = std::string_view::npos;
+    std::size_t unsigned_at = std::string_view::npos;
+    if (fixed_at != std::string_view::npos
+        && body.compare(fixed_at, k_signed_field.size(), k_signed_field) == 0) {
+        signed_at = fixed_at;
+    } else {
+        signed_at = last_occurrence(body, k_signed_field);
+        unsigned_at = last_occurrence(body, k_unsigned_field);
+    }
     const bool is_signed = signed_at != std::string_view::npos
                            && (unsigned_at == std::string_view::npos || signed_at > unsigned_at);
     if (!is_signed && unsigned_at == std::string_view::npos) {

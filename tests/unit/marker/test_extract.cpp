@@ -99,6 +99,22 @@ TEST_CASE("extract reads a marker from noisy transcript lines")
     // An earlier (fake or broken) marker on the same line: the last one counts.
     check_ok("EXECMARK1 {\"forged\":1} ed25519=AAAA " + line);
     check_ok("EXECMARK1 " + line);
+    // Near misses of the magic before it (the backward search skips partial matches).
+    check_ok("EEEE EXECMARK EXECMARK0 EXECMARKEXECMARK1" + line.substr(9));
+    check_ok(std::string(5000, 'E') + " " + line);
+}
+
+TEST_CASE("extract: a signed-looking field not at its fixed place takes the general path")
+{
+    // A word after the signature: the field is found, and the trailer is named as wrong.
+    const Extracted extra = extract(signed_line() + " tail");
+    REQUIRE(extra.status == ExtractStatus::mangled);
+    CHECK(extra.problem.find("characters") != std::string::npos);
+    // An unsigned marker whose reason happens to be as long as a signature is still unsigned.
+    const std::string reason(32, 'a');
+    const Extracted unsigned_marker = extract(format_unsigned(k_payload, reason));
+    REQUIRE(unsigned_marker.status == ExtractStatus::ok);
+    CHECK_FALSE(unsigned_marker.is_signed);
 }
 
 TEST_CASE("extract finds the last separator even when the payload contains one")
