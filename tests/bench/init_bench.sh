@@ -18,39 +18,52 @@ done
 echo "## PID 1: execmark init vs tini, tini-static, dumb-init"
 echo
 echo "Machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d). Binary: $(stat -c %s "$em") bytes."
-echo "Command: \`tests/bench/init_bench.sh\` (BENCH_RUNS=$runs)."
+echo "Command: \`tests/bench/init_bench.sh\` (BENCH_RUNS=$runs, BENCH_ROUNDS=${BENCH_ROUNDS:-3})."
 echo
 
-# 1. Wall time of start + supervise + teardown of /bin/true, not PID 1 (subreaper mode).
-hyperfine -N --warmup 50 --runs "$runs" --export-json "$tmp/sub.json" \
-    -n tini-static "tini-static -s -- /bin/true" \
-    -n tini "tini -s -- /bin/true" \
-    -n dumb-init "dumb-init /bin/true" \
-    -n "execmark (no attribution)" "$em init --no-attribution -- /bin/true" \
-    -n "execmark (attribution on)" "$em init --socket $tmp/a.sock -- /bin/true" \
-    >/dev/null 2>&1
-# 2. The same as PID 1 of a new PID namespace.
-hyperfine -N --warmup 20 --runs "$(( runs / 2 ))" --export-json "$tmp/pid1.json" \
-    -n "unshare only" "unshare --pid --fork /bin/true" \
-    -n tini-static "unshare --pid --fork tini-static -- /bin/true" \
-    -n tini "unshare --pid --fork tini -- /bin/true" \
-    -n dumb-init "unshare --pid --fork dumb-init /bin/true" \
-    -n "execmark (no attribution)" "unshare --pid --fork $em init --no-attribution -- /bin/true" \
-    -n "execmark (attribution on)" "unshare --pid --fork $em init --socket $tmp/b.sock -- /bin/true" \
-    >/dev/null 2>&1
+# 1. Wall time of start + supervise + teardown of /bin/true, not PID 1 (subreaper mode), and
+# 2. the same as PID 1 of a new PID namespace. BENCH_ROUNDS rounds (default 3), each with every
+# init, so that the run-to-run spread of a shared machine shows next to the ratios.
+rounds=${BENCH_ROUNDS:-3}
+for r in $(seq "$rounds"); do
+    hyperfine -N --warmup 50 --runs "$runs" --export-json "$tmp/sub.$r.json" \
+        -n tini-static "tini-static -s -- /bin/true" \
+        -n tini "tini -s -- /bin/true" \
+        -n dumb-init "dumb-init /bin/true" \
+        -n "execmark (no attribution)" "$em init --no-attribution -- /bin/true" \
+        -n "execmark (attribution on)" "$em init --socket $tmp/a.sock -- /bin/true" \
+        >/dev/null 2>&1
+    hyperfine -N --warmup 20 --runs "$(( runs / 2 ))" --export-json "$tmp/pid1.$r.json" \
+        -n "unshare only" "unshare --pid --fork /bin/true" \
+        -n tini-static "unshare --pid --fork tini-static -- /bin/true" \
+        -n tini "unshare --pid --fork tini -- /bin/true" \
+        -n dumb-init "unshare --pid --fork dumb-init /bin/true" \
+        -n "execmark (no attribution)" "unshare --pid --fork $em init --no-attribution -- /bin/true" \
+        -n "execmark (attribution on)" "unshare --pid --fork $em init --socket $tmp/b.sock -- /bin/true" \
+        >/dev/null 2>&1
+done
 
-/usr/bin/python3 - "$tmp/sub.json" "$tmp/pid1.json" <<'PY'
-import json, sys
-for path, title in ((sys.argv[1], "`<init> /bin/true`, init not PID 1 (subreaper)"),
-                    (sys.argv[2], "`unshare --pid --fork <init> /bin/true`, init as PID 1")):
-    res = json.load(open(path))["results"]
-    base = next(r for r in res if r["command"] == "tini-static")
+/usr/bin/python3 - "$tmp" "$rounds" <<'PY'
+import json, statistics, sys
+tmp, rounds = sys.argv[1], int(sys.argv[2])
+for stem, title in (("sub", "`<init> /bin/true`, init not PID 1 (subreaper)"),
+                    ("pid1", "`unshare --pid --fork <init> /bin/true`, init as PID 1")):
+    per_round = [json.load(open(f"{tmp}/{stem}.{r}.json"))["results"] for r in range(1, rounds + 1)]
+    names = [x["command"] for x in per_round[0]]
     print(f"### Wall time: {title}\n")
-    print("| init | median ms | mean ms ± sd | ratio to tini-static (median) |")
+    print(f"{rounds} rounds; in each, every init ran the same number of times. Median of each "
+          "round, and the ratio to tini-static's median **of the same round**.\n")
+    print("| init | median ms per round | ratio to tini-static per round | median ratio |")
     print("|---|---|---|---|")
-    for r in res:
-        print(f"| {r['command']} | {r['median']*1000:.3f} | {r['mean']*1000:.3f} ± {r['stddev']*1000:.3f} "
-              f"| {r['median']/base['median']:.3f} |")
+    for name in names:
+        medians, ratios = [], []
+        for res in per_round:
+            mine = next(x for x in res if x["command"] == name)["median"]
+            base = next(x for x in res if x["command"] == "tini-static")["median"]
+            medians.append(mine * 1000)
+            ratios.append(mine / base)
+        print(f"| {name} | {' / '.join(f'{m:.3f}' for m in medians)} "
+              f"| {' / '.join(f'{q:.3f}' for q in ratios)} | {statistics.median(ratios):.3f} |")
     print()
 PY
 
@@ -65,8 +78,8 @@ measure() {
     local outer=$!
     local pid=""
     for _ in $(seq 200); do
-        pid=$(cat "/proc/$outer/task/$outer/children" 2>/dev/null | awk '{print $1}')
-        [ -n "$pid" ] && [ -n "$(cat /proc/$pid/task/$pid/children 2>/dev/null)" ] && break
+        pid=$(awk '{print $1}' "/proc/$outer/task/$outer/children" 2>/dev/null)
+        [ -n "$pid" ] && [ -n "$(cat "/proc/$pid/task/$pid/children" 2>/dev/null)" ] && break
         sleep 0.01
     done
     sleep 0.5

@@ -12,8 +12,8 @@ em=$(readlink -f "${1:-build/release-static/agent/execmark}")
 runs=${BENCH_RUNS:-300}
 tmp=$(mktemp -d)
 cleanup() {
-    [ -n "${init_pid:-}" ] && kill -TERM "$init_pid" 2>/dev/null || true
-    [ -n "${hung_pid:-}" ] && kill "$hung_pid" 2>/dev/null || true
+    if [ -n "${init_pid:-}" ]; then kill -TERM "$init_pid" 2>/dev/null || true; fi
+    if [ -n "${hung_pid:-}" ]; then kill "$hung_pid" 2>/dev/null || true; fi
     wait 2>/dev/null || true
     rm -rf "$tmp"
 }
@@ -24,7 +24,7 @@ unshare --pid --fork --mount-proc "$em" init --socket "$sock" --watch-interval 0
     >"$tmp/container.log" 2>&1 &
 outer=$!
 for _ in $(seq 300); do
-    init_pid=$(cat "/proc/$outer/task/$outer/children" 2>/dev/null | awk '{print $1}')
+    init_pid=$(awk '{print $1}' "/proc/$outer/task/$outer/children" 2>/dev/null)
     [ -n "$init_pid" ] && [ -S "$sock" ] && break
     sleep 0.01
 done
@@ -56,9 +56,14 @@ hyperfine -N --warmup 3 --runs 20 --export-json "$tmp/dead.json" \
     >/dev/null 2>&1
 
 signed=$(grep -c 'ev":"open' "$tmp/container.log" || true)
+if [ "${signed:-0}" -eq 0 ]; then
+    echo "session_bench: PID 1 signed no open marker: the runs did not reach the agent" >&2
+    exit 1
+fi
 echo "## Session start: hook, round trip, dead-agent bound"
 echo
 echo "Machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d). Command: \`tests/bench/session_bench.sh\` (BENCH_RUNS=$runs)."
+echo "Open markers PID 1 signed during the run: $signed."
 echo
 /usr/bin/python3 - "$tmp/open.json" "$tmp/dead.json" <<'PY'
 import json, sys
