@@ -11,7 +11,7 @@ libboost-program-options-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcurl
 libsodium-dev zlib1g-dev catch2 clang-format"
 test_pkgs="python3 python3-pytest python3-pexpect bash dash busybox zsh mksh tini dumb-init
 strace util-linux libcap2-bin procps bsdutils hyperfine gzip coreutils
-python3-cryptography gcc shellcheck"
+python3-cryptography gcc shellcheck clang libclang-rt-14-dev"
 
 case $what in
     build) pkgs=$build_pkgs ;;
@@ -28,6 +28,7 @@ fi
 src_list=/etc/apt/sources.list.d/execmark-deb-src.sources
 need_update=0
 if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
+    # shellcheck source=/dev/null
     . /etc/os-release
     $sudo tee "$src_list" >/dev/null <<SRC
 Types: deb-src

@@ -6,7 +6,9 @@
 #   dev             Debug, -Werror
 #   asan            Debug with AddressSanitizer + UndefinedBehaviorSanitizer
 #   release-static  the shipped static binary (integration tests + empty-root checks)
-# EXECMARK_PRESETS="dev asan release-static" selects builds.
+# and then a short libFuzzer run of every fuzz target (tests/fuzz/run.sh, clang).
+# EXECMARK_PRESETS="dev asan release-static" selects builds; EXECMARK_FUZZ_SECONDS=0 skips the
+# fuzz run (default 20 s per target).
 set -eu
 cd "$(dirname "$0")/.."
 presets=${EXECMARK_PRESETS:-dev asan release-static}
@@ -29,6 +31,14 @@ for preset in $presets; do
         status=1
     fi
 done
+
+# The short fuzz run: every libFuzzer target for EXECMARK_FUZZ_SECONDS (default 20; 0 skips).
+if [ "${EXECMARK_FUZZ_SECONDS:-20}" != 0 ]; then
+    step "fuzz: ${EXECMARK_FUZZ_SECONDS:-20} s per target"
+    if ! ./tests/fuzz/run.sh "${EXECMARK_FUZZ_SECONDS:-20}"; then
+        status=1
+    fi
+fi
 
 if [ "$status" = 0 ]; then
     step "all test runs passed"
