@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# install-deps.sh [build|test|all] — install the Debian 12 packages execmark needs, and the
+# install-deps.sh [build|test|all] — install the Debian 12 packages execmark needs (build: the
+# build; test: + what the tests and the demo run; all: + clang for fuzzing), and the
 # deb-src entries that let the static build fetch Debian's curl source. Idempotent; quick when
 # everything is there. Used by README's commands, .ci/run and docker/Dockerfile.
 set -eu
@@ -11,11 +12,14 @@ libboost-program-options-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcurl
 libsodium-dev zlib1g-dev catch2 clang-format"
 test_pkgs="python3 python3-pytest python3-pexpect bash dash busybox zsh mksh tini dumb-init
 strace util-linux libcap2-bin procps bsdutils hyperfine gzip coreutils
-python3-cryptography gcc shellcheck clang libclang-rt-14-dev"
+python3-cryptography gcc shellcheck"
+# The short fuzz run of the test suite (tests/fuzz/run.sh): clang with libFuzzer.
+fuzz_pkgs="clang libclang-rt-14-dev"
 
 case $what in
     build) pkgs=$build_pkgs ;;
-    test | all) pkgs="$build_pkgs $test_pkgs" ;;
+    test) pkgs="$build_pkgs $test_pkgs" ;;
+    all) pkgs="$build_pkgs $test_pkgs $fuzz_pkgs" ;;
     *) echo "usage: install-deps.sh [build|test|all]" >&2; exit 2 ;;
 esac
 

@@ -18,7 +18,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 say "Setting up: Debian packages and the static execmark binary"
-./docker/install-deps.sh all | tail -n 1
+./docker/install-deps.sh test | tail -n 1
 bin=$(./docker/build-static.sh --check | tail -n 1)
 note "binary: $bin ($(stat -c %s "$bin") bytes, $(file -b "$bin" | cut -d, -f1,5 | tr -s ' '))"
 
@@ -36,7 +36,7 @@ for _ in $(seq 100); do
     grep -q 'app: ready' "$work/container.log" 2>/dev/null && break
     sleep 0.1
 done
-init_pid=$(cat "/proc/$unshare_pid/task/$unshare_pid/children" | awk '{print $1}')
+init_pid=$(awk '{print $1}' "/proc/$unshare_pid/task/$unshare_pid/children")
 note "PID 1 of the container is host pid $init_pid"
 in_container() { nsenter --target "$init_pid" --pid --mount "$@"; }
 in_container ps -eo pid,ppid,pgid,stat,args | sed 's/^/   | /'
