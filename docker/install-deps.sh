@@ -50,6 +50,13 @@ SRC
     need_update=1
 fi
 
+# The Terraform examples are parsed by HashiCorp's HCL parser from npm (tests/integration/
+# test_examples.py): Debian's npm, unless node and npm are already there (e.g. NodeSource's
+# nodejs, which bundles npm and conflicts with Debian's npm package).
+if [ "$what" != build ] && ! command -v npm >/dev/null 2>&1; then
+    pkgs="$pkgs npm"
+fi
+
 missing=""
 for p in $pkgs; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
