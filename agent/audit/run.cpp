@@ -6,6 +6,8 @@
 #include <agent/audit/verifier.hpp>
 #include <agent/util/error.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -23,7 +25,8 @@ namespace fs = std::filesystem;
 constexpr std::chrono::milliseconds k_progress_interval{200};
 
 // Expands a path argument: "-" as is, a directory into its regular files (recursively, sorted,
-// without CloudWatch's export test object), a file as is.
+// without CloudWatch's export test object and dot files), a file as is. Whatever in a directory
+// cannot be read — an unreadable subdirectory, a dangling link, a FIFO — is an input error.
 void expand(const std::string& arg, std::vector<std::string>& out, std::vector<std::string>& errors)
 {
     if (arg == "-") {
@@ -41,17 +44,44 @@ void expand(const std::string& arg, std::vector<std::string>& out, std::vector<s
         return;
     }
     std::vector<std::string> found;
-    fs::recursive_directory_iterator it(arg, fs::directory_options::skip_permission_denied, ec);
+    fs::recursive_directory_iterator it(arg, ec);
     for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const std::string path = it->path().string();
+        // Nothing in the tree is passed over silently: what cannot be read is named, so the
+        // report is never taken for complete when it is not (exit status 3).
         std::error_code fec;
-        if (!it->is_regular_file(fec) || fec) {
+        const fs::file_status fst = it->status(fec);
+        if (fec) {
+            errors.push_back(
+                util::make_error("read", path, fec.message()).message); // dangling link
+            continue;
+        }
+        if (fs::is_directory(fst)) {
+            if (it->is_symlink(fec)) {
+                // Not followed (a link can make a loop): say so rather than drop it.
+                errors.push_back(util::make_error("read",
+                                                  path,
+                                                  "a link to a directory is not followed; name "
+                                                  "the directory as an argument to include it")
+                                     .message);
+            } else if (::access(path.c_str(), R_OK | X_OK) != 0) {
+                errors.push_back(
+                    util::make_error("read directory", path, util::errno_text(errno)).message);
+                it.disable_recursion_pending();
+            }
             continue;
         }
         const std::string name = it->path().filename().string();
         if (name == k_export_test_object || name.starts_with('.')) {
             continue;
         }
-        found.push_back(it->path().string());
+        if (!fs::is_regular_file(fst)) {
+            errors.push_back(
+                util::make_error("read", path, "not a regular file (a FIFO, socket or device)")
+                    .message);
+            continue;
+        }
+        found.push_back(path);
     }
     if (ec) {
         errors.push_back(util::make_error("read directory", arg, ec.message()).message);

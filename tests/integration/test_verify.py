@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 import re
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -341,6 +344,73 @@ def test_exit_codes(corpus, tmp_path):
     assert verify("--container-log", corpus["container"], tmp_path / "empty-dir")[0].returncode == 3
     help_proc = verify("--help")[0]
     assert help_proc.returncode == 0 and b"Usage: execmark verify" in help_proc.stdout
+
+
+def test_directory_entries_that_cannot_be_read_are_named(corpus, tmp_path):
+    """A directory tree is never reported as complete when part of it was not read: a FIFO, a
+    dangling link and a link to a directory (not followed) are each named on stderr and make the
+    exit status 3, while every readable session log in the tree is still verified (clean).
+    Dot files stay skipped quietly."""
+    a, b = corpus["sids"][:2]
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    shutil.copy(corpus["transcripts"][a], tree / f"{a}.log")
+    shutil.copy(corpus["transcripts"][b], tree / "sub" / f"{b}.log")
+    os.mkfifo(tree / "pipe.log")
+    (tree / "gone.log").symlink_to(tmp_path / "nowhere.log")
+    (tree / "linked").symlink_to(tree / "sub")
+    (tree / ".partial").write_text("an unfinished download")
+    proc, rows, _ = verify("--container-log", corpus["container"], "--json", tree)
+    err = proc.stderr.decode()
+    assert proc.returncode == 3, err
+    assert f"{tree / 'pipe.log'}: not a regular file" in err, err
+    assert f"{tree / 'gone.log'}: No such file or directory" in err, err
+    assert f"{tree / 'linked'}: a link to a directory is not followed" in err, err
+    assert ".partial" not in err
+    assert set(rows) == {a, b}, err
+    assert all(row["status"] == "OK" for row in rows.values()), rows
+
+
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="setpriv (util-linux) not installed")
+def test_unreadable_subdirectory_is_named(corpus):
+    """An auditor's account that cannot enter a subdirectory of the tree gets that directory
+    named (Permission denied) and exit status 3; the rest is still read. Run as `nobody`
+    (root would read it), in a directory of its own that nobody can traverse."""
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if subprocess.run([*as_nobody, ac.execmark_bin(), "--version"],
+                      capture_output=True).returncode != 0:
+        pytest.skip(f"{ac.execmark_bin()} cannot be run by nobody (a parent directory is private)")
+    shared = next((d for d in ("/var/tmp", "/dev/shm")
+                   if subprocess.run([*as_nobody, "test", "-w", d]).returncode == 0), None)
+    if shared is None:
+        pytest.skip("no directory both root and nobody can use (/var/tmp, /dev/shm)")
+    a, b = corpus["sids"][:2]
+    base = Path(tempfile.mkdtemp(prefix="execmark-verify-", dir=shared))
+    locked = base / "logs" / "locked"
+    try:
+        base.chmod(0o755)
+        locked.mkdir(parents=True)
+        shutil.copy(corpus["transcripts"][a], base / "logs" / f"{a}.log")
+        shutil.copy(corpus["container"], base / "container.log")
+        (base / "logs").chmod(0o755)
+        shutil.copy(corpus["transcripts"][b], locked / f"{b}.log")
+        locked.chmod(0o700)  # root's: nobody cannot enter
+        for f in base.rglob("*"):
+            if f.is_file():
+                f.chmod(0o644)
+        proc = subprocess.run(
+            [*as_nobody, ac.execmark_bin(), "verify", "--container-log", str(base / "container.log"), "--json",
+             str(base / "logs")],
+            capture_output=True, timeout=120)
+        err = proc.stderr.decode()
+        assert proc.returncode == 3, err
+        assert f"{locked}: Permission denied" in err, err
+        rows, _ = ac.json_rows(proc)
+        assert set(rows) == {a} and rows[a]["status"] == "OK", (rows, err)
+    finally:
+        if locked.exists():
+            locked.chmod(0o755)
+        shutil.rmtree(base)
 
 
 def test_table_output(corpus):
