@@ -17,51 +17,15 @@ case ${1:-} in
     *) echo "usage: build-static-arm64.sh [--check]" >&2; exit 2 ;;
 esac
 
-# Debian's cross compiler, the target's static libraries from Debian's arm64 archive (multiarch;
-# they install beside the amd64 -dev packages), qemu-user for the smoke test. spdlog and fmt are
-# used header-only in the static build and nlohmann-json is architecture-independent, so the
-# headers install-deps.sh installs serve both architectures.
-arm64_pkgs="g++-aarch64-linux-gnu libboost-program-options-dev:arm64 libsodium-dev:arm64
-zlib1g-dev:arm64"
-check_pkgs="qemu-user-static file util-linux python3 python3-pytest python3-cryptography"
-
 now() { date +%s; }
 t_start=$(now)
 
-./docker/install-deps.sh build
-sudo=""
-if [ "$(id -u)" != 0 ]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-        echo "build-static-arm64: run as root (or install sudo)" >&2
-        exit 1
-    fi
-    sudo=sudo
-fi
-need_update=0
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-    echo "build-static-arm64: dpkg --add-architecture arm64"
-    $sudo dpkg --add-architecture arm64
-    need_update=1
-fi
-if ! ls /var/lib/apt/lists/*_binary-arm64_Packages* >/dev/null 2>&1; then
-    need_update=1
-fi
-pkgs=$arm64_pkgs
-[ "$check" = 1 ] && pkgs="$pkgs $check_pkgs"
-missing=""
-for p in $pkgs; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-        missing="$missing $p"
-    fi
-done
-if [ -n "$missing" ] || [ "$need_update" = 1 ]; then
-    echo "build-static-arm64: apt-get update"
-    $sudo apt-get update -q
-fi
-if [ -n "$missing" ]; then
-    echo "build-static-arm64: installing$missing"
-    # shellcheck disable=SC2086
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+# The cross compiler, the arm64 static libraries and (with --check) qemu: install-deps.sh's
+# arm64 sets, which also enable the arm64 architecture in dpkg.
+if [ "$check" = 1 ]; then
+    ./docker/install-deps.sh arm64-check
+else
+    ./docker/install-deps.sh arm64
 fi
 t_deps=$(now)
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# install-deps.sh [build|test|all] — install the Debian 12 packages execmark needs (build: the
-# build; test: + what the tests and the demo run; all: + clang for fuzzing), and the
+# install-deps.sh [build|test|all|arm64|arm64-check] — install the Debian 12 packages execmark
+# needs (build: the build; test: + what the tests and the demo run; all: + clang for fuzzing;
+# arm64: build + the aarch64 cross build; arm64-check: + its qemu smoke test), and the
 # deb-src entries that let the static build fetch Debian's curl source. Idempotent; quick when
 # everything is there. Used by README's commands, .ci/run and docker/Dockerfile.
 set -eu
@@ -15,12 +16,22 @@ strace util-linux libcap2-bin procps bsdutils hyperfine gzip coreutils
 python3-cryptography gcc shellcheck"
 # The short fuzz run of the test suite (tests/fuzz/run.sh): clang with libFuzzer.
 fuzz_pkgs="clang libclang-rt-14-dev"
+# The aarch64 cross build (docker/build-static-arm64.sh): Debian's cross compiler and the
+# target's static libraries from Debian's arm64 archive (multiarch, beside the amd64 -dev
+# packages). spdlog and fmt are used header-only in the static build and nlohmann-json is
+# architecture-independent, so the build set's headers serve both architectures.
+arm64_pkgs="g++-aarch64-linux-gnu libboost-program-options-dev:arm64 libsodium-dev:arm64
+zlib1g-dev:arm64"
+# Its smoke test under qemu (tests/integration/test_arm64.py).
+arm64_check_pkgs="qemu-user-static file util-linux python3 python3-pytest python3-cryptography"
 
 case $what in
     build) pkgs=$build_pkgs ;;
     test) pkgs="$build_pkgs $test_pkgs" ;;
     all) pkgs="$build_pkgs $test_pkgs $fuzz_pkgs" ;;
-    *) echo "usage: install-deps.sh [build|test|all]" >&2; exit 2 ;;
+    arm64) pkgs="$build_pkgs $arm64_pkgs" ;;
+    arm64-check) pkgs="$build_pkgs $arm64_pkgs $arm64_check_pkgs" ;;
+    *) echo "usage: install-deps.sh [build|test|all|arm64|arm64-check]" >&2; exit 2 ;;
 esac
 
 sudo=""
@@ -56,6 +67,19 @@ fi
 if [ "$what" != build ] && ! command -v npm >/dev/null 2>&1; then
     pkgs="$pkgs npm"
 fi
+
+case $what in
+    arm64*)
+        if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+            echo "install-deps: dpkg --add-architecture arm64"
+            $sudo dpkg --add-architecture arm64
+            need_update=1
+        fi
+        if ! ls /var/lib/apt/lists/*_binary-arm64_Packages* >/dev/null 2>&1; then
+            need_update=1
+        fi
+        ;;
+esac
 
 missing=""
 for p in $pkgs; do

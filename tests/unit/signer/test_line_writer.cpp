@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <agent/signer/server.hpp>
+#include <agent/util/fd.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -10,34 +11,30 @@
 #include <chrono>
 #include <string>
 
+using namespace execmark;
 using namespace execmark::signer;
 
 namespace {
 
 struct Pipe {
-    std::array<int, 2> fds{-1, -1};
+    util::Fd read_end;
+    util::Fd write_end;
 
-    Pipe() { REQUIRE(::pipe2(fds.data(), O_CLOEXEC) == 0); }
-
-    ~Pipe()
+    Pipe()
     {
-        for (const int fd : fds) {
-            if (fd >= 0) {
-                ::close(fd);
-            }
-        }
+        std::array<int, 2> fds{-1, -1};
+        REQUIRE(::pipe2(fds.data(), O_CLOEXEC) == 0);
+        read_end = util::Fd(fds[0]);
+        write_end = util::Fd(fds[1]);
     }
-
-    Pipe(const Pipe&) = delete;
-    Pipe& operator=(const Pipe&) = delete;
 
     std::string drain() const
     {
-        ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+        ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
         std::string out;
         std::array<char, 4096> buf{};
         for (;;) {
-            const auto n = ::read(fds[0], buf.data(), buf.size());
+            const auto n = ::read(read_end.get(), buf.data(), buf.size());
             if (n <= 0) {
                 return out;
             }
@@ -51,7 +48,7 @@ struct Pipe {
 TEST_CASE("LineWriter::close writes every queued line, in order, before it returns")
 {
     Pipe p;
-    LineWriter writer(p.fds[1]);
+    LineWriter writer(p.write_end.get());
     writer.push("first");
     writer.push("second");
     writer.push("third");
@@ -67,13 +64,13 @@ TEST_CASE("LineWriter::close gives up on a blocked log within its timeout")
 {
     Pipe p;
     // Fill the pipe so the writer thread blocks on its first line.
-    ::fcntl(p.fds[1], F_SETFL, O_NONBLOCK);
+    ::fcntl(p.write_end.get(), F_SETFL, O_NONBLOCK);
     const std::string chunk(4096, 'x');
-    while (::write(p.fds[1], chunk.data(), chunk.size()) > 0) {
+    while (::write(p.write_end.get(), chunk.data(), chunk.size()) > 0) {
     }
-    ::fcntl(p.fds[1], F_SETFL, 0);
+    ::fcntl(p.write_end.get(), F_SETFL, 0);
     {
-        LineWriter writer(p.fds[1]);
+        LineWriter writer(p.write_end.get());
         writer.push("stuck");
         const auto t0 = std::chrono::steady_clock::now();
         REQUIRE_FALSE(writer.close(200));
