@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <agent/cli/commands.hpp>
+#include <agent/client/protocol.hpp>
 #include <agent/doctor/doctor.hpp>
-#include <agent/signer/protocol.hpp>
 #include <agent/util/error.hpp>
 #include <agent/util/io.hpp>
 
@@ -51,7 +51,7 @@ Examples:
   execmark doctor --json | jq '.checks[] | select(.status != "ok")'
   execmark doctor --root /tmp/rootfs
 )",
-                 signer::k_default_socket_path,
+                 client::k_default_socket_path,
                  options.str().c_str());
 }
 
@@ -97,11 +97,10 @@ int run_doctor(const std::vector<std::string>& args, const Environment& env)
     }
     doctor::Options options;
     options.root = parsed->root;
-    options.socket_path = env.get("EXECMARK_SOCKET").value_or(signer::k_default_socket_path);
+    options.socket_path = env.get(env_names::k_socket).value_or(client::k_default_socket_path);
     options.env_value = env.get("ENV");
     options.path_value = env.get("PATH").value_or("");
-    const auto claim_var = env.get("EXECMARK_CLAIM_VAR");
-    options.claim_variable = claim_var && !claim_var->empty() ? *claim_var : "AWS_USER";
+    options.claim_variable = env.claim_var();
     options.claim_value = env.get(options.claim_variable);
     options.metadata_uri_v4 = env.get("ECS_CONTAINER_METADATA_URI_V4").value_or("");
     options.metadata_uri_v3 = env.get("ECS_CONTAINER_METADATA_URI").value_or("");

@@ -3,6 +3,7 @@
 #include <agent/cli/init_args.hpp>
 #include <agent/cli/logging.hpp>
 #include <agent/cli/version.hpp>
+#include <agent/init/hardening.hpp>
 #include <agent/init/supervisor.hpp>
 #include <agent/signer/server.hpp>
 
@@ -104,6 +105,7 @@ int run_init(const std::vector<std::string>& args, const Environment& env, bool 
     std::unique_ptr<signer::AttributionService> service;
     init::SupervisorHooks hooks;
     hooks.on_started = [&](init::EventLoop& loop, pid_t) {
+        init::harden_process();
         // Markers go to PID 1's stdout: the container log, the trust anchor for the key.
         service = std::make_unique<signer::AttributionService>(service_options, STDOUT_FILENO);
         service->start(loop);

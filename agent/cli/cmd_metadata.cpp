@@ -20,7 +20,6 @@ namespace {
 namespace po = boost::program_options;
 
 // Exit status when there is no metadata endpoint in the environment (not on ECS).
-constexpr int k_exit_not_on_ecs = 3;
 
 constexpr std::uint64_t k_default_timeout_ms = 5000;
 constexpr std::uint64_t k_max_timeout_ms = 300'000;

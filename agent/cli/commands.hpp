@@ -2,16 +2,12 @@
 #pragma once
 
 #include <agent/cli/environment.hpp>
+#include <agent/cli/exit_codes.hpp>
 
 #include <string>
 #include <vector>
 
 namespace execmark::cli {
-
-// Exit codes shared by the non-init subcommands (docs/exit-codes.md).
-inline constexpr int k_exit_ok = 0;
-inline constexpr int k_exit_failure = 1;
-inline constexpr int k_exit_usage = 2;
 
 // One subcommand: parse its arguments (argv after the subcommand name), run, return the exit code.
 struct Command {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <agent/cli/environment.hpp>
+#include <agent/marker/session.hpp>
 
 #include <string_view>
 
@@ -14,6 +15,12 @@ std::optional<std::string> Environment::get(const std::string& name) const
         return std::nullopt;
     }
     return it->second;
+}
+
+std::string Environment::claim_var() const
+{
+    const auto v = get(env_names::k_claim_var);
+    return v && !v->empty() ? *v : std::string(marker::k_default_claim_var);
 }
 
 Environment Environment::capture()

@@ -170,34 +170,34 @@ const OptSpec* find_long(std::string_view name)
 util::Status apply_environment_defaults(InitArgs& out, const Environment& env)
 {
     auto& o = out.options;
-    o.subreaper = env.has("TINI_SUBREAPER");
-    o.kill_process_group = env.has("TINI_KILL_PROCESS_GROUP");
-    if (const auto g = env.get("EXECMARK_GRACE")) {
+    o.subreaper = env.has(env_names::k_tini_subreaper);
+    o.kill_process_group = env.has(env_names::k_tini_kill_process_group);
+    if (const auto g = env.get(env_names::k_grace)) {
         const auto ms = parse_grace(*g);
         if (!ms) {
-            return usage_error("EXECMARK_GRACE", "must be seconds (0..3600), got '" + *g + "'");
+            return usage_error(env_names::k_grace, "must be seconds (0..3600), got '" + *g + "'");
         }
         o.grace_ms = *ms;
     }
-    if (const auto a = env.get("EXECMARK_ATTRIBUTION")) {
+    if (const auto a = env.get(env_names::k_attribution)) {
         if (*a == "on" || *a == "1" || *a == "true") {
             out.attribution = true;
         } else if (*a == "off" || *a == "0" || *a == "false") {
             out.attribution = false;
         } else {
-            return usage_error("EXECMARK_ATTRIBUTION", "must be on or off, got '" + *a + "'");
+            return usage_error(env_names::k_attribution, "must be on or off, got '" + *a + "'");
         }
     }
-    if (const auto sock = env.get("EXECMARK_SOCKET")) {
+    if (const auto sock = env.get(env_names::k_socket)) {
         if (sock->empty() || (*sock)[0] != '/') {
-            return usage_error("EXECMARK_SOCKET", "must be an absolute path");
+            return usage_error(env_names::k_socket, "must be an absolute path");
         }
         out.socket_path = *sock;
     }
-    if (const auto w = env.get("EXECMARK_WATCH_INTERVAL")) {
+    if (const auto w = env.get(env_names::k_watch_interval)) {
         const auto ms = util::parse_seconds_ms(*w, k_max_watch_ms);
         if (!ms) {
-            return usage_error("EXECMARK_WATCH_INTERVAL", "must be seconds, got '" + *w + "'");
+            return usage_error(env_names::k_watch_interval, "must be seconds, got '" + *w + "'");
         }
         out.watch_interval_ms = *ms;
     }
@@ -207,11 +207,11 @@ util::Status apply_environment_defaults(InitArgs& out, const Environment& env)
 // TINI_VERBOSITY is absolute and applied after -v, as tini does.
 util::Status apply_environment_overrides(InitArgs& out, const Environment& env)
 {
-    if (const auto v = env.get("TINI_VERBOSITY")) {
+    if (const auto v = env.get(env_names::k_tini_verbosity)) {
         // tini uses atoi, so garbage means 0 (silence). We refuse garbage loudly instead.
         const auto level = util::parse_uint(*v, 1000);
         if (!level) {
-            return usage_error("TINI_VERBOSITY", "must be a number, got '" + *v + "'");
+            return usage_error(env_names::k_tini_verbosity, "must be a number, got '" + *v + "'");
         }
         out.options.verbosity = static_cast<int>(std::min<std::uint64_t>(*level, k_max_verbosity));
     }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
+#include <agent/cli/exit_codes.hpp>
 #include <agent/cli/po_parse.hpp>
 #include <agent/util/error.hpp>
+
+#include <cstdio>
 
 namespace execmark::cli {
 
@@ -30,6 +33,17 @@ std::vector<std::string> words_of(const po::variables_map& vm, const char* rest_
 {
     return vm.count(rest_name) > 0 ? vm[rest_name].as<std::vector<std::string>>()
                                    : std::vector<std::string>{};
+}
+
+int usage_error(std::string_view command, std::string_view message)
+{
+    std::fprintf(stderr,
+                 "execmark %.*s: %.*s\n",
+                 static_cast<int>(command.size()),
+                 command.data(),
+                 static_cast<int>(message.size()),
+                 message.data());
+    return k_exit_usage;
 }
 
 } // namespace execmark::cli

@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace execmark::cli {
@@ -20,5 +21,8 @@ parse_with_words(const std::vector<std::string>& args,
 // The positional words collected by parse_with_words (empty when none).
 std::vector<std::string> words_of(const boost::program_options::variables_map& vm,
                                   const char* rest_name);
+
+// A usage error in one style: "execmark <command>: <message>" on stderr; returns k_exit_usage.
+int usage_error(std::string_view command, std::string_view message);
 
 } // namespace execmark::cli

@@ -32,7 +32,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep)
 
 Check check_pid1(const Pid1Facts& pid1)
 {
-    Check c{"pid1", Status::ok, "", ""};
+    Check c{"pid1", Verdict::ok, "", ""};
     const std::string argv0 = pid1.argv.empty() ? std::string() : base_name(pid1.argv.front());
     std::string cmdline = join(pid1.argv, " ");
     if (cmdline.size() > k_max_cmdline_shown) {
@@ -49,7 +49,7 @@ Check check_pid1(const Pid1Facts& pid1)
             c.detail = "PID 1 is " + *pid1.exe + " (" + cmdline + ")";
             return c;
         }
-        c.status = Status::fail;
+        c.status = Verdict::fail;
         c.detail = "PID 1 is " + *pid1.exe + " (" + cmdline + "), not execmark";
     } else if (argv0 == "execmark") {
         c.detail = "PID 1 is execmark (" + cmdline + ")";
@@ -57,14 +57,14 @@ Check check_pid1(const Pid1Facts& pid1)
     } else if (argv0 == "tini" || argv0 == "docker-init" || argv0 == "tini-static") {
         // Real tini is dumpable, so its /proc/1/exe would be readable: most likely execmark
         // under a tini name, but only the agent check can tell.
-        c.status = Status::warn;
+        c.status = Verdict::warn;
         c.detail = "PID 1 runs as " + argv0 + " and /proc/1/exe is unreadable: execmark linked as "
                    + argv0 + ", or the real one";
         c.fix = "make execmark PID 1: " + std::string(k_entrypoint)
                 + " (and initProcessEnabled off in the task definition)";
         return c;
     } else {
-        c.status = Status::fail;
+        c.status = Verdict::fail;
         c.detail = pid1.argv.empty() ? std::string("cannot read PID 1's command line")
                                      : "PID 1 is " + cmdline + ", not execmark";
     }
@@ -75,13 +75,13 @@ Check check_pid1(const Pid1Facts& pid1)
 
 Check check_agent(const AgentFacts& agent)
 {
-    Check c{"agent", Status::ok, "", ""};
+    Check c{"agent", Verdict::ok, "", ""};
     if (agent.answered) {
         c.detail = "agent answers on " + agent.socket_path
                    + (agent.detail.empty() ? std::string() : " (" + agent.detail + ")");
         return c;
     }
-    c.status = Status::fail;
+    c.status = Verdict::fail;
     c.detail = "no agent on " + agent.socket_path + ": " + agent.detail;
     c.fix = "run the image with execmark init as PID 1 (it serves the socket); EXECMARK_SOCKET, "
             "if set, must name the same path for init and for the shells";
@@ -108,7 +108,7 @@ std::string_view state_text(const RcFileFacts& rc)
 
 Check check_hooks(const Facts& facts)
 {
-    Check c{"hooks", Status::ok, "", ""};
+    Check c{"hooks", Verdict::ok, "", ""};
     std::vector<std::string> parts;
     bool missing = false;
     bool outdated = false;
@@ -137,10 +137,10 @@ Check check_hooks(const Facts& facts)
     }
     c.detail = join(parts, "; ");
     if (missing) {
-        c.status = Status::fail;
+        c.status = Verdict::fail;
         c.fix = R"(RUN ["/usr/local/bin/execmark", "hook", "install"] in the Dockerfile)";
     } else if (outdated) {
-        c.status = Status::warn;
+        c.status = Verdict::warn;
         c.fix = "run `execmark hook install` again (this binary's hooks differ)";
     }
     return c;
@@ -148,7 +148,7 @@ Check check_hooks(const Facts& facts)
 
 Check check_env(const Facts& facts)
 {
-    Check c{"env", Status::ok, "", ""};
+    Check c{"env", Verdict::ok, "", ""};
     const auto shells = hooks::env_shells(facts.image);
     const std::string hook(hooks::k_posix_hook_path);
     const std::string fix = "ENV ENV=" + hook + " in the Dockerfile";
@@ -158,17 +158,17 @@ Check check_env(const Facts& facts)
     }
     const std::string names = join(shells, ", ");
     if (!facts.env.value || facts.env.value->empty()) {
-        c.status = Status::fail;
+        c.status = Verdict::fail;
         c.detail = "ENV is not set: " + names + " will open sessions without a banner";
         c.fix = fix;
     } else if (facts.env.sources_hook) {
         c.detail = "ENV=" + *facts.env.value + " sources the hook for " + names;
     } else if (facts.env.value->find('$') != std::string::npos) {
-        c.status = Status::warn;
+        c.status = Verdict::warn;
         c.detail = "ENV=" + *facts.env.value + " is expanded by the shell; not checked";
         c.fix = "make sure it sources " + hook + ", or " + fix;
     } else {
-        c.status = Status::fail;
+        c.status = Verdict::fail;
         c.detail = "ENV=" + *facts.env.value + " does not source " + hook;
         c.fix = fix + ", or source " + hook + " from " + *facts.env.value;
     }
@@ -177,7 +177,7 @@ Check check_env(const Facts& facts)
 
 Check check_tools(const std::vector<ToolFacts>& tools)
 {
-    Check c{"tools", Status::ok, "", ""};
+    Check c{"tools", Verdict::ok, "", ""};
     std::vector<std::string> parts;
     std::vector<std::string> missing;
     bool busybox = false;
@@ -192,13 +192,13 @@ Check check_tools(const std::vector<ToolFacts>& tools)
     }
     c.detail = join(parts, "; ");
     if (!missing.empty()) {
-        c.status = Status::fail;
+        c.status = Verdict::fail;
         c.detail += ": SSM uploads no session log without them";
         c.fix = "install " + join(missing, " and ")
                 + ": Debian/Ubuntu apt-get install bsdutils coreutils; Alpine apk add "
                   "util-linux-misc coreutils; Amazon Linux dnf install util-linux coreutils";
     } else if (busybox) {
-        c.status = Status::warn;
+        c.status = Verdict::warn;
         c.detail += ": SSM is documented with util-linux script; busybox's is untested";
         c.fix = "Alpine: apk add util-linux-misc";
     }
@@ -207,19 +207,19 @@ Check check_tools(const std::vector<ToolFacts>& tools)
 
 Check check_metadata(const MetadataFacts& metadata)
 {
-    Check c{"metadata", Status::ok, metadata.detail, ""};
+    Check c{"metadata", Verdict::ok, metadata.detail, ""};
     switch (metadata.state) {
     case MetadataState::ok:
         break;
     case MetadataState::not_set:
-        c.status = Status::warn;
+        c.status = Verdict::warn;
         c.detail = "ECS_CONTAINER_METADATA_URI_V4 is not set: not on ECS (markers will carry no "
                    "task or cluster)";
         c.fix = "nothing to do outside ECS; on ECS run doctor in the container (ECS Exec) so it "
                 "sees the task's environment";
         break;
     case MetadataState::failed:
-        c.status = Status::fail;
+        c.status = Verdict::fail;
         c.fix = "the task metadata endpoint must be reachable from the container (awsvpc/bridge "
                 "networking; no proxy for 169.254.170.2)";
         break;
@@ -229,12 +229,12 @@ Check check_metadata(const MetadataFacts& metadata)
 
 Check check_claim(const ClaimFacts& claim)
 {
-    Check c{"claim", Status::ok, "", ""};
+    Check c{"claim", Verdict::ok, "", ""};
     if (claim.set) {
         c.detail = claim.variable + " is set: markers carry it as the claimed user";
         return c;
     }
-    c.status = Status::warn;
+    c.status = Verdict::warn;
     c.detail = claim.variable
                + " is not set: markers carry no claimed user (CloudTrail still "
                  "names the caller)";
@@ -245,14 +245,14 @@ Check check_claim(const ClaimFacts& claim)
 
 } // namespace
 
-std::string_view status_name(Status status)
+std::string_view verdict_name(Verdict status)
 {
     switch (status) {
-    case Status::ok:
+    case Verdict::ok:
         return "ok";
-    case Status::warn:
+    case Verdict::warn:
         return "warn";
-    case Status::fail:
+    case Verdict::fail:
         return "FAIL";
     }
     return "FAIL";
@@ -260,14 +260,14 @@ std::string_view status_name(Status status)
 
 Check check_ptrace(const CapFacts& caps)
 {
-    Check c{"ptrace", Status::ok, "", ""};
+    Check c{"ptrace", Verdict::ok, "", ""};
     if (!caps.known) {
-        c.status = Status::warn;
+        c.status = Verdict::warn;
         c.detail = "could not read the capability bounding set";
         return c;
     }
     if (caps.sys_ptrace) {
-        c.status = Status::warn;
+        c.status = Verdict::warn;
         c.detail = "CAP_SYS_PTRACE is available: a root shell could read PID 1's signing key";
         c.fix = "remove SYS_PTRACE from linuxParameters.capabilities.add in the task definition";
         return c;
@@ -292,7 +292,7 @@ int exit_code(const std::vector<Check>& checks)
 {
     return std::any_of(checks.begin(),
                        checks.end(),
-                       [](const Check& c) { return c.status == Status::fail; })
+                       [](const Check& c) { return c.status == Verdict::fail; })
                ? 1
                : 0;
 }
@@ -303,7 +303,7 @@ std::string render_text(const std::vector<Check>& checks)
     int fails = 0;
     int warns = 0;
     for (const auto& c : checks) {
-        std::string status(status_name(c.status));
+        std::string status(verdict_name(c.status));
         status.resize(6, ' ');
         std::string name = c.name;
         name.resize(std::max<std::size_t>(name.size(), 9), ' ');
@@ -311,8 +311,8 @@ std::string render_text(const std::vector<Check>& checks)
         if (!c.fix.empty()) {
             out.append(std::string(15, ' ')).append("fix: ").append(c.fix).append("\n");
         }
-        fails += c.status == Status::fail ? 1 : 0;
-        warns += c.status == Status::warn ? 1 : 0;
+        fails += c.status == Verdict::fail ? 1 : 0;
+        warns += c.status == Verdict::warn ? 1 : 0;
     }
     if (fails == 0 && warns == 0) {
         out.append("doctor: all checks passed\n");
@@ -333,7 +333,7 @@ std::string render_json(const std::vector<Check>& checks)
     auto list = nlohmann::json::array();
     for (const auto& c : checks) {
         list.push_back({{"check", c.name},
-                        {"status", c.status == Status::fail ? "fail" : status_name(c.status)},
+                        {"status", c.status == Verdict::fail ? "fail" : verdict_name(c.status)},
                         {"detail", c.detail},
                         {"fix", c.fix}});
     }

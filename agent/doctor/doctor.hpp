@@ -3,6 +3,7 @@
 
 #include <agent/hooks/hooks.hpp>
 #include <agent/hooks/install.hpp>
+#include <agent/marker/session.hpp>
 
 #include <optional>
 #include <string>
@@ -10,14 +11,14 @@
 
 namespace execmark::doctor {
 
-enum class Status { ok, warn, fail };
+enum class Verdict { ok, warn, fail };
 
-std::string_view status_name(Status status); // "ok", "warn", "FAIL"
+std::string_view verdict_name(Verdict status); // "ok", "warn", "FAIL"
 
 // One line of the report: what was checked, what was found, how to fix a warn or a fail.
 struct Check {
     std::string name;
-    Status status = Status::ok;
+    Verdict status = Verdict::ok;
     std::string detail;
     std::string fix;
 };
@@ -66,7 +67,7 @@ struct MetadataFacts {
 };
 
 struct ClaimFacts {
-    std::string variable = "AWS_USER";
+    std::string variable{marker::k_default_claim_var};
     bool set = false; // set and not empty
 };
 
@@ -111,7 +112,7 @@ struct Options {
     std::string socket_path;
     std::optional<std::string> env_value; // ENV
     std::string path_value;               // PATH ("" → a default PATH)
-    std::string claim_variable = "AWS_USER";
+    std::string claim_variable{marker::k_default_claim_var};
     std::optional<std::string> claim_value;
     std::string metadata_uri_v4;
     std::string metadata_uri_v3;

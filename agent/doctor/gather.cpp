@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
+#include <agent/client/exchange.hpp>
+#include <agent/client/protocol.hpp>
 #include <agent/doctor/doctor.hpp>
 #include <agent/hooks/root_fs.hpp>
 #include <agent/metadata/fetch.hpp>
-#include <agent/signer/client.hpp>
-#include <agent/signer/protocol.hpp>
 #include <agent/util/io.hpp>
 #include <agent/util/proc.hpp>
 
@@ -43,10 +43,10 @@ AgentFacts gather_agent(const Options& options)
 {
     AgentFacts agent;
     agent.socket_path = options.socket_path;
-    signer::Request ping;
-    ping.op = signer::Op::ping;
-    const auto result = signer::exchange(
-        options.socket_path, signer::format_request(ping), options.agent_deadline_ms);
+    client::Request ping;
+    ping.op = client::Op::ping;
+    const auto result = client::exchange(
+        options.socket_path, client::format_request(ping), options.agent_deadline_ms);
     if (!result.ok) {
         agent.detail = result.error.message;
         return agent;

@@ -276,7 +276,7 @@ void Supervisor::reap()
             if (pid == m_child) {
                 on_main_exit(status);
             } else if (m_options.warn_on_reap) {
-                spdlog::warn("reaped zombie process pid={}", pid);
+                spdlog::warn("Reaped zombie process with pid={}", pid);
             } else {
                 spdlog::trace("reaped pid={}", pid);
             }

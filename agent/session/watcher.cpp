@@ -4,24 +4,43 @@
 #include <agent/util/proc.hpp>
 
 #include <set>
+#include <utility>
 
 namespace execmark::session {
 
-std::vector<WorkerSeen> scan_session_workers(const std::string& proc_root)
+WorkerScanner::WorkerScanner(std::string proc_root)
+    : m_root(std::move(proc_root))
+{}
+
+std::vector<WorkerSeen> WorkerScanner::scan()
 {
     // The kernel keeps 15 characters of comm.
     const std::string comm_prefix(k_worker_name.substr(0, 15));
+    std::map<pid_t, Entry> now;
     std::vector<WorkerSeen> out;
-    for (const pid_t pid : util::list_pids(proc_root)) {
-        const auto st = util::read_proc_stat(pid, proc_root);
-        if (!st || st->comm != comm_prefix || st->state == 'Z') {
-            continue;
+    for (const pid_t pid : util::list_pids(m_root)) {
+        auto known = m_known.find(pid);
+        if (known == m_known.end()) {
+            ++m_reads;
+            const auto st = util::read_proc_stat(pid, m_root);
+            if (!st || st->state == 'Z') {
+                continue; // gone or a zombie: looked at again next time
+            }
+            Entry entry;
+            if (st->comm == comm_prefix) {
+                const auto argv = util::read_cmdline(pid, m_root);
+                if (argv && is_session_worker(*argv)) {
+                    entry.sid = (*argv)[1];
+                }
+            }
+            known = m_known.emplace(pid, std::move(entry)).first;
         }
-        const auto argv = util::read_cmdline(pid, proc_root);
-        if (argv && is_session_worker(*argv)) {
-            out.push_back(WorkerSeen{pid, (*argv)[1]});
+        if (!known->second.sid.empty()) {
+            out.push_back(WorkerSeen{pid, known->second.sid});
         }
+        now.insert(*known);
     }
+    m_known = std::move(now);
     return out;
 }
 

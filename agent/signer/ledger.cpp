@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <agent/signer/ledger.hpp>
 
-#include <algorithm>
-#include <array>
 #include <utility>
 
 namespace execmark::signer {
@@ -12,8 +10,6 @@ namespace {
 // Values PID 1 takes from outside (metadata, the SSM state file) are capped too, so that one
 // absurd value cannot push a marker past k_max_line_bytes; the fitting loop below does the rest.
 constexpr std::size_t k_max_fact_bytes = 256;
-// Shortest a value is cut to when a marker must be fitted into k_max_line_bytes.
-constexpr std::size_t k_min_fitted_bytes = 16;
 
 std::string cap(std::string_view value, std::size_t max)
 {
@@ -138,91 +134,30 @@ IssuedMarker Ledger::exec_gone(const std::string& wsid, std::int64_t wpid, std::
 }
 
 IssuedMarker Ledger::session(std::string_view ev,
-                             const SessionFacts& facts,
-                             const TaskFacts& task,
-                             const Claims& claims)
+                             const std::string& sid,
+                             const marker::SessionFacts& facts,
+                             const marker::Claims& claims)
 {
-    // Values in fitting order: the first ones are shortened first when the line is too long.
-    struct Value {
-        std::string_view key;
-        std::string text;
-        bool claim;
-        bool fixed = false;
-    };
-
-    const auto claim = [&claims](std::string_view key, const std::string& raw) {
-        auto s = marker::sanitize_claim(raw, marker::k_max_claim_bytes);
-        const bool client_fixed =
-            std::find(claims.client_fixed.begin(), claims.client_fixed.end(), key)
-            != claims.client_fixed.end();
-        return Value{key, std::move(s.value), true, s.altered || s.truncated || client_fixed};
-    };
-    std::array values{
-        claim("reason", claims.reason),
-        claim("shell", claims.shell),
-        claim("tty", claims.tty),
-        claim("user", claims.user),
-        Value{"owner", cap(facts.owner, k_max_fact_bytes), false},
-        Value{"ctr", cap(task.ctr, k_max_fact_bytes), false},
-        Value{"cluster", cap(task.cluster, k_max_fact_bytes), false},
-        Value{"task", cap(task.task, k_max_fact_bytes), false},
-    };
-    const auto value_of = [&](std::string_view key) -> const Value& {
-        return *std::find_if(
-            values.begin(), values.end(), [&](const Value& v) { return v.key == key; });
-    };
-    // The payload, rebuilt while it is too long (bounded: each round shortens one value).
-    for (int round = 0;; ++round) {
-        std::string cfix;
-        for (const auto& key :
-             {"user", "reason", "shell", "tty", "owner", "ctr", "cluster", "task"}) {
-            if (value_of(key).fixed) {
-                cfix += (cfix.empty() ? "" : ",");
-                cfix += key;
-            }
-        }
-        marker::PayloadWriter w;
-        // Chain state only advances in finish(), so rebuilding is harmless; tseq is re-taken.
-        const std::uint64_t tseq_before = m_tseq;
-        const Core core = begin(w, ev, facts.sid);
-        w.add("task", value_of("task").text)
-            .add("cluster", value_of("cluster").text)
-            .add("ctr", value_of("ctr").text)
-            .add("user", value_of("user").text)
-            .add("owner", value_of("owner").text)
-            .add("osrc", facts.owner.empty() ? std::string() : facts.osrc)
-            .add("reason", value_of("reason").text)
-            .add("shell", value_of("shell").text)
-            .add("tty", value_of("tty").text)
-            .add("cpid", facts.cpid)
-            .add("mode", facts.mode)
-            .add("cfix", cfix);
-        if (ev == marker::k_ev_close) {
-            w.add("fin", facts.fin).add("rc", facts.rc);
-        }
-        const std::size_t overflow =
-            w.size() > marker::k_max_payload_bytes ? w.size() - marker::k_max_payload_bytes : 0;
-        Value* victim = nullptr;
-        if (overflow > 0 && round < static_cast<int>(values.size()) * 4) {
-            for (auto& v : values) {
-                if (v.text.size() > k_min_fitted_bytes) {
-                    victim = &v;
-                    break;
-                }
-            }
-        }
-        if (victim == nullptr) {
-            IssuedMarker out = finish(w, facts.sid, core);
-            out.user = value_of("user").text;
-            return out;
-        }
-        m_tseq = tseq_before;
-        const std::size_t keep = victim->text.size() > overflow + k_min_fitted_bytes
-                                     ? victim->text.size() - overflow
-                                     : k_min_fitted_bytes;
-        victim->text = marker::sanitize_claim(victim->text, keep).value;
-        victim->fixed = true;
-    }
+    Chain& chain = chain_for(sid);
+    marker::SessionCore core;
+    core.ev = ev;
+    core.ts = marker::format_timestamp(m_clock());
+    core.kid = m_key.key_id();
+    core.tseq = ++m_tseq;
+    core.sid = sid;
+    core.seq = chain.seq + 1;
+    core.prev = chain.prev;
+    auto built = marker::build_session_payload(core, facts, claims);
+    chain.seq = core.seq;
+    chain.prev = marker::chain_hash(built.payload);
+    IssuedMarker out;
+    out.line = marker::format_signed(built.payload, m_key.sign(built.payload));
+    out.ts = core.ts;
+    out.sid = sid;
+    out.user = std::move(built.user);
+    out.tseq = core.tseq;
+    out.seq = core.seq;
+    return out;
 }
 
 } // namespace execmark::signer

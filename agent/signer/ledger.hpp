@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <agent/marker/session.hpp>
 #include <agent/signer/key.hpp>
 
 #include <cstdint>
@@ -11,15 +12,6 @@
 
 namespace execmark::signer {
 
-// Client-supplied claims, raw; the ledger sanitizes them (the client's sanitizing is a courtesy).
-struct Claims {
-    std::string user;
-    std::string reason;
-    std::string shell;
-    std::string tty;
-    std::vector<std::string> client_fixed; // claim names the client already had to alter
-};
-
 // What PID 1 knows about its task (empty strings when unknown).
 struct TaskFacts {
     std::string task;    // task ARN
@@ -29,17 +21,6 @@ struct TaskFacts {
     std::string az;
     std::string lt;  // launch type
     std::string src; // "v4" / "v3"
-};
-
-// The PID 1 facts about one session marker request.
-struct SessionFacts {
-    std::string sid;
-    std::int64_t cpid = 0;
-    std::string mode;  // "hook" / "wrapper"
-    std::string owner; // SessionOwner, "" when unknown
-    std::string osrc;  // where owner came from
-    std::string fin;   // close only
-    std::int64_t rc = 0;
 };
 
 // A finished marker and the values the banner shows.
@@ -68,11 +49,11 @@ public:
     IssuedMarker shutdown(std::int64_t rc, std::int64_t uptime_ms);
     IssuedMarker exec_seen(const std::string& wsid, std::int64_t wpid);
     IssuedMarker exec_gone(const std::string& wsid, std::int64_t wpid, std::int64_t duration_ms);
-    // ev is "open" or "close".
+    // ev is "open" or "close"; the payload is marker::build_session_payload's.
     IssuedMarker session(std::string_view ev,
-                         const SessionFacts& facts,
-                         const TaskFacts& task,
-                         const Claims& claims);
+                         const std::string& sid,
+                         const marker::SessionFacts& facts,
+                         const marker::Claims& claims);
 
     [[nodiscard]] const std::string& boot_sid() const { return m_boot_sid; }
 

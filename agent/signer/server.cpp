@@ -4,6 +4,7 @@
 #include <agent/session/owner.hpp>
 #include <agent/session/watcher.hpp>
 #include <agent/signer/server.hpp>
+#include <agent/util/clock.hpp>
 #include <agent/util/error.hpp>
 #include <agent/util/io.hpp>
 #include <agent/util/signals.hpp>
@@ -13,13 +14,10 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,25 +25,14 @@
 #include <chrono>
 #include <cstring>
 
-extern char** environ;
-
 namespace execmark::signer {
 
 namespace {
 
 // Concurrent clients served; more are accepted and closed at once (they fall back to unsigned).
 constexpr std::size_t k_max_connections = 1024;
-// PID 1 may hold many client sockets at once; the child keeps the limit it was started with.
-constexpr rlim_t k_wanted_nofile = 8192;
 // How long the shutdown marker may take to reach the container log.
 constexpr int k_flush_timeout_ms = 2000;
-
-std::int64_t clock_ms(clockid_t clock)
-{
-    timespec ts{};
-    clock_gettime(clock, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
 
 // mkdir -p for the socket's directory; the last component is made (or tightened to) 0700.
 util::Status prepare_socket_dir(const std::string& socket_path)
@@ -81,27 +68,7 @@ util::Status prepare_socket_dir(const std::string& socket_path)
     return {};
 }
 
-// Overwrites the environment strings in place (they live on the initial stack, which is what
-// /proc/<pid>/environ reads) and empties environ. Called once the child has been spawned.
-void wipe_environment()
-{
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-        explicit_bzero(*e, std::strlen(*e));
-    }
-    ::clearenv();
-}
-
 } // namespace
-
-std::int64_t monotonic_ms()
-{
-    return clock_ms(CLOCK_MONOTONIC);
-}
-
-std::int64_t unix_ms()
-{
-    return clock_ms(CLOCK_REALTIME);
-}
 
 // ---------------------------------------------------------------- LineWriter
 
@@ -194,15 +161,10 @@ void LineWriter::run(const std::shared_ptr<State>& state)
 
 // ------------------------------------------------------- AttributionService
 
-class WatcherState {
-public:
-    session::SessionWatcher watcher;
-};
-
 AttributionService::AttributionService(ServiceOptions options, int log_fd)
     : m_options(std::move(options))
     , m_writer(std::make_unique<LineWriter>(log_fd))
-    , m_watcher(std::make_unique<WatcherState>())
+    , m_scanner(m_options.proc_root)
 {}
 
 AttributionService::~AttributionService() = default;
@@ -215,26 +177,16 @@ void AttributionService::emit(const IssuedMarker& marker)
 void AttributionService::start(init::EventLoop& loop)
 {
     m_loop = &loop;
-    m_started_ms = monotonic_ms();
-    // Not dumpable: /proc/1/mem, environ and ptrace need CAP_SYS_PTRACE, core dumps are off.
-    if (::prctl(PR_SET_DUMPABLE, 0) != 0) {
-        spdlog::warn("make PID 1 non-dumpable: {}", util::errno_text(errno));
-    }
-    // Some kernels still let root without CAP_SYS_PTRACE read /proc/1/environ of a non-dumpable
-    // process (seen on 6.18). The child has its copy; PID 1 wipes its own, so nothing is there.
-    wipe_environment();
-    rlimit nofile{};
-    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < k_wanted_nofile) {
-        nofile.rlim_cur = std::min(k_wanted_nofile, nofile.rlim_max);
-        ::setrlimit(RLIMIT_NOFILE, &nofile);
-    }
+    m_started_ms = util::monotonic_ms();
+    // The process itself (non-dumpable, no environment, descriptor limit) is init's business:
+    // init::harden_process() ran before this, once the child was spawned.
     auto key = SigningKey::generate();
     if (!key) {
         spdlog::error("attribution disabled: {}", key.error().message);
         return;
     }
     m_key.emplace(std::move(*key));
-    m_ledger = std::make_unique<Ledger>(*m_key, m_options.version, m_options.host, &unix_ms);
+    m_ledger = std::make_unique<Ledger>(*m_key, m_options.version, m_options.host, &util::unix_ms);
     emit(m_ledger->boot(static_cast<std::int64_t>(::getpid())));
     spdlog::info("attribution key {}", m_key->key_id());
 
@@ -334,9 +286,8 @@ void AttributionService::on_accept()
         const int raw = fd.get();
         Conn conn;
         conn.fd = std::move(fd);
-        conn.deadline_ms = monotonic_ms() + k_server_request_deadline_ms;
+        conn.deadline_ms = util::monotonic_ms() + client::k_server_request_deadline_ms;
         conn.pid = cred.pid;
-        conn.uid = cred.uid;
         if (auto st = m_loop->add(
                 raw, EPOLLIN | EPOLLRDHUP, [this, raw](std::uint32_t) { on_readable(raw); });
             !st) {
@@ -378,8 +329,9 @@ void AttributionService::on_readable(int fd)
             close_conn(fd);
             return;
         }
-        if (conn.buffer.size() > k_max_request_bytes) {
-            const std::string response = format_error_response("request too long");
+        if (conn.buffer.size() > client::k_max_request_bytes) {
+            const std::string response =
+                client::format_refusal(client::Refusal::too_long, "request too long");
             [[maybe_unused]] const ssize_t w =
                 ::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             close_conn(fd);
@@ -421,7 +373,7 @@ void AttributionService::on_deadline()
     std::uint64_t expirations = 0;
     [[maybe_unused]] const auto n =
         ::read(m_deadline_timer.get(), &expirations, sizeof expirations);
-    const std::int64_t now = monotonic_ms();
+    const std::int64_t now = util::monotonic_ms();
     std::vector<int> expired;
     for (const auto& [fd, conn] : m_conns) {
         if (conn.deadline_ms <= now) {
@@ -442,8 +394,7 @@ void AttributionService::on_watch_tick()
     if (!m_ledger) {
         return;
     }
-    const auto workers = session::scan_session_workers(m_options.proc_root);
-    for (const auto& ev : m_watcher->watcher.update(workers, monotonic_ms())) {
+    for (const auto& ev : m_watcher.update(m_scanner.scan(), util::monotonic_ms())) {
         if (ev.kind == session::WatchEvent::Kind::seen) {
             emit(m_ledger->exec_seen(ev.sid, ev.pid));
         } else {
@@ -454,15 +405,15 @@ void AttributionService::on_watch_tick()
 
 std::string AttributionService::handle(const Conn& conn, std::string_view line)
 {
-    auto request = parse_request(line);
+    auto request = client::parse_request(line);
     if (!request) {
         spdlog::debug("client pid {}: {}", conn.pid, request.error().message);
-        return format_error_response(request.error().message);
+        return client::format_refusal(client::Refusal::bad_request, request.error().message);
     }
     if (!m_ledger) {
-        return format_error_response("no signing key");
+        return client::format_refusal(client::Refusal::no_key, "no signing key");
     }
-    if (request->op == Op::ping) {
+    if (request->op == client::Op::ping) {
         return nlohmann::json{{"ok", true},
                               {"kid", m_key->key_id()},
                               {"pid", static_cast<int>(::getpid())},
@@ -471,13 +422,15 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
                    .dump()
                + "\n";
     }
-    if (request->op == Op::metadata) {
+    if (request->op == client::Op::metadata) {
         return std::string(R"({"ok":true,"metadata":)") + m_metadata_json + "}\n";
     }
     const session::SessionOrigin origin =
         session::find_session_origin(conn.pid, m_options.proc_root);
-    SessionFacts facts;
-    facts.sid = origin.sid;
+    marker::SessionFacts facts;
+    facts.task = m_task.task;
+    facts.cluster = m_task.cluster;
+    facts.ctr = m_task.ctr;
     facts.cpid = origin.command_pid;
     facts.mode = request->mode;
     facts.fin = request->fin;
@@ -488,10 +441,10 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
             facts.osrc = session::k_owner_source_state_file;
         }
     }
-    const auto ev = request->op == Op::open ? marker::k_ev_open : marker::k_ev_close;
+    const auto ev = request->op == client::Op::open ? marker::k_ev_open : marker::k_ev_close;
     request->claims.client_fixed = request->client_fixed;
-    const IssuedMarker issued = m_ledger->session(ev, facts, m_task, request->claims);
-    MarkerResponse response;
+    const IssuedMarker issued = m_ledger->session(ev, origin.sid, facts, request->claims);
+    client::MarkerResponse response;
     response.marker = issued.line;
     response.sid = issued.sid;
     response.ts = issued.ts;
@@ -502,7 +455,7 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
     response.ctr = m_task.ctr;
     response.owner = facts.owner;
     response.under_ssm = origin.under_ssm;
-    return format_marker_response(response);
+    return client::format_marker_response(response);
 }
 
 void AttributionService::start_metadata_fetch()
@@ -566,7 +519,7 @@ void AttributionService::set_task(const TaskFacts& facts)
 void AttributionService::stop(int exit_code)
 {
     if (m_ledger) {
-        emit(m_ledger->shutdown(exit_code, monotonic_ms() - m_started_ms));
+        emit(m_ledger->shutdown(exit_code, util::monotonic_ms() - m_started_ms));
     }
     if (m_listen) {
         ::unlink(m_options.socket_path.c_str());

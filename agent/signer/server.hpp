@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <agent/client/protocol.hpp>
 #include <agent/init/event_loop.hpp>
 #include <agent/metadata/fetch.hpp>
+#include <agent/session/watcher.hpp>
 #include <agent/signer/key.hpp>
 #include <agent/signer/ledger.hpp>
-#include <agent/signer/protocol.hpp>
 #include <agent/util/fd.hpp>
 
 #include <sys/types.h>
@@ -29,8 +30,7 @@ namespace execmark::signer {
 
 // Settings of the attribution service inside PID 1.
 struct ServiceOptions {
-    bool enabled = true;
-    std::string socket_path = k_default_socket_path;
+    std::string socket_path = client::k_default_socket_path;
     std::int64_t watch_interval_ms = 2000; // 0: no session watcher
     std::string proc_root = "/proc";
     std::string ssm_state_root = "/var/lib/amazon/ssm";
@@ -101,16 +101,12 @@ public:
     // Writes the shutdown marker and waits briefly for the container log to take it.
     void stop(int exit_code);
 
-    // For the `metadata` op: a JSON object describing what PID 1 knows (set by the caller).
-    void set_metadata_json(std::string json) { m_metadata_json = std::move(json); }
-
 private:
     struct Conn {
         util::Fd fd;
         std::string buffer;
         std::int64_t deadline_ms = 0;
         pid_t pid = 0;
-        uid_t uid = 0;
     };
 
     void open_socket();
@@ -137,13 +133,9 @@ private:
     util::Fd m_watch_timer;
     std::map<int, Conn> m_conns;
     std::int64_t m_started_ms = 0;
-    std::unique_ptr<class WatcherState> m_watcher;
+    session::WorkerScanner m_scanner;
+    session::SessionWatcher m_watcher;
     std::unique_ptr<metadata::MetadataFetcher> m_fetcher;
 };
-
-// Milliseconds on CLOCK_MONOTONIC.
-std::int64_t monotonic_ms();
-// Unix time in milliseconds.
-std::int64_t unix_ms();
 
 } // namespace execmark::signer

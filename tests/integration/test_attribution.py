@@ -246,7 +246,10 @@ def test_garbage_on_the_socket_does_not_hurt_pid1(pid1):
         "def ex(d, wait=True):\n"
         "    s=socket.socket(socket.AF_UNIX); s.settimeout(3); s.connect(p)\n"
         "    try:\n"
-        "        s.sendall(d)\n"
+        "        try: s.sendall(d)\n"
+        # PID 1 answers an over-long request and closes before reading it all: the send may
+        # fail with EPIPE, the answer is still there to read (Unix sockets keep it).
+        "        except BrokenPipeError: pass\n"
         "        return s.recv(65536) if wait else b''\n"
         "    except OSError as e: return repr(e).encode()\n"
         "    finally: s.close()\n"

@@ -75,11 +75,12 @@ def test_subreaper_reaps_orphans_of_its_tree(init, helpers):
 
 def test_warn_flag_logs_each_reaped_zombie(init, helpers):
     """Contract: with -w every reaped process other than the main child is reported as a warning
-    on stderr (one line per zombie, with its pid); the main child's exit is not."""
+    on stderr (one line per zombie, with its pid) in tini's words, "Reaped zombie process with
+    pid=N", which users grep for; the main child's exit is not."""
     name = "orph" + uuid.uuid4().hex[:8]
     r = init.run(["-w", "--", helpers.orphans, "3", name, "0"])
     assert r.rc == 0, r.stderr
-    lines = re.findall(r"^\[execmark init\] warning: reaped zombie process pid=(\d+)$",
+    lines = re.findall(r"^\[execmark init\] warning: Reaped zombie process with pid=(\d+)$",
                        r.stderr, re.M)
     assert len(lines) == 3, r.stderr
 

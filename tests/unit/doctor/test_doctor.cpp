@@ -56,7 +56,7 @@ TEST_CASE("a healthy container passes every check, in the documented order")
     for (const auto& c : checks) {
         names.push_back(c.name);
         INFO(c.name << ": " << c.detail);
-        REQUIRE(c.status == Status::ok);
+        REQUIRE(c.status == Verdict::ok);
         REQUIRE(c.fix.empty());
     }
     REQUIRE(names
@@ -70,24 +70,24 @@ TEST_CASE("pid1: execmark by exe, by argv when exe is unreadable, tini names, ot
 {
     auto f = healthy();
     f.pid1.exe = "/usr/local/bin/execmark (deleted)";
-    REQUIRE(find(evaluate(f), "pid1").status == Status::ok);
+    REQUIRE(find(evaluate(f), "pid1").status == Verdict::ok);
 
     f.pid1.exe.reset();
-    REQUIRE(find(evaluate(f), "pid1").status == Status::ok);
+    REQUIRE(find(evaluate(f), "pid1").status == Verdict::ok);
 
     f.pid1.argv = {"/sbin/docker-init", "--", "/app"};
-    REQUIRE(find(evaluate(f), "pid1").status == Status::warn);
+    REQUIRE(find(evaluate(f), "pid1").status == Verdict::warn);
 
     f.pid1.exe = "/sbin/docker-init";
     const auto fail = find(evaluate(f), "pid1");
-    REQUIRE(fail.status == Status::fail);
+    REQUIRE(fail.status == Verdict::fail);
     REQUIRE(fail.fix.find(R"(ENTRYPOINT ["/usr/local/bin/execmark", "init", "--"])")
             != std::string::npos);
 
     f.pid1.exe.reset();
     f.pid1.argv = {"/app/server", std::string(200, 'x')};
     const auto other = find(evaluate(f), "pid1");
-    REQUIRE(other.status == Status::fail);
+    REQUIRE(other.status == Verdict::fail);
     REQUIRE(other.detail.size() < 120);
 }
 
@@ -97,7 +97,7 @@ TEST_CASE("agent: no answer is a failure with the socket and the reason")
     f.agent.answered = false;
     f.agent.detail = "connect /run/execmark/agent.sock: No such file or directory";
     const auto c = find(evaluate(f), "agent");
-    REQUIRE(c.status == Status::fail);
+    REQUIRE(c.status == Verdict::fail);
     REQUIRE(c.detail.find("No such file or directory") != std::string::npos);
     REQUIRE_FALSE(c.fix.empty());
     REQUIRE(exit_code(evaluate(f)) == 1);
@@ -108,7 +108,7 @@ TEST_CASE("hooks: missing block or file fails, an older block warns")
     auto f = healthy();
     f.rc_files.front().state = hooks::BlockState::absent;
     auto c = find(evaluate(f), "hooks");
-    REQUIRE(c.status == Status::fail);
+    REQUIRE(c.status == Verdict::fail);
     REQUIRE(c.detail.find("/etc/bash.bashrc no execmark block") != std::string::npos);
     REQUIRE(c.fix.find("hook\", \"install") != std::string::npos);
 
@@ -119,13 +119,13 @@ TEST_CASE("hooks: missing block or file fails, an older block warns")
 
     f = healthy();
     f.hook_files.front().exists = false;
-    REQUIRE(find(evaluate(f), "hooks").status == Status::fail);
+    REQUIRE(find(evaluate(f), "hooks").status == Verdict::fail);
 
     f = healthy();
     f.rc_files.front().state = hooks::BlockState::outdated;
-    REQUIRE(find(evaluate(f), "hooks").status == Status::warn);
+    REQUIRE(find(evaluate(f), "hooks").status == Verdict::warn);
     f.hook_files.back().current = false;
-    REQUIRE(find(evaluate(f), "hooks").status == Status::warn);
+    REQUIRE(find(evaluate(f), "hooks").status == Verdict::warn);
     REQUIRE(exit_code(evaluate(f)) == 0);
 }
 
@@ -135,26 +135,26 @@ TEST_CASE("env: the POSIX shells need ENV to source the hook")
     f.env.value.reset();
     f.env.sources_hook = false;
     auto c = find(evaluate(f), "env");
-    REQUIRE(c.status == Status::fail);
+    REQUIRE(c.status == Verdict::fail);
     REQUIRE(c.detail.find("dash, sh") != std::string::npos);
     REQUIRE(c.fix == "ENV ENV=/etc/execmark/hook.sh in the Dockerfile");
 
     f.env.value = "/etc/shinit";
     c = find(evaluate(f), "env");
-    REQUIRE(c.status == Status::fail);
+    REQUIRE(c.status == Verdict::fail);
     REQUIRE(c.fix.find("/etc/shinit") != std::string::npos);
 
     f.env.sources_hook = true;
-    REQUIRE(find(evaluate(f), "env").status == Status::ok);
+    REQUIRE(find(evaluate(f), "env").status == Verdict::ok);
 
     f.env.sources_hook = false;
     f.env.value = "$HOME/.shinit";
-    REQUIRE(find(evaluate(f), "env").status == Status::warn);
+    REQUIRE(find(evaluate(f), "env").status == Verdict::warn);
 
     // No POSIX shell that reads only ENV: nothing to set.
     f.image.shells = {{"bash", "/usr/bin/bash"}};
     f.env.value.reset();
-    REQUIRE(find(evaluate(f), "env").status == Status::ok);
+    REQUIRE(find(evaluate(f), "env").status == Verdict::ok);
 }
 
 TEST_CASE("tools: script and cat are required; busybox script is a warning")
@@ -162,32 +162,32 @@ TEST_CASE("tools: script and cat are required; busybox script is a warning")
     auto f = healthy();
     f.tools[0].path.reset();
     auto c = find(evaluate(f), "tools");
-    REQUIRE(c.status == Status::fail);
+    REQUIRE(c.status == Verdict::fail);
     REQUIRE(c.detail.find("script missing") != std::string::npos);
     REQUIRE(c.fix.find("bsdutils") != std::string::npos);
     REQUIRE(c.fix.find("util-linux-misc") != std::string::npos);
 
     f = healthy();
     f.tools[0].busybox = true;
-    REQUIRE(find(evaluate(f), "tools").status == Status::warn);
+    REQUIRE(find(evaluate(f), "tools").status == Verdict::warn);
 }
 
 TEST_CASE("metadata and claim")
 {
     auto f = healthy();
     f.metadata.state = MetadataState::not_set;
-    REQUIRE(find(evaluate(f), "metadata").status == Status::warn);
+    REQUIRE(find(evaluate(f), "metadata").status == Verdict::warn);
     f.metadata.state = MetadataState::failed;
     f.metadata.detail = "fetch task http://169.254.170.2/v4/x/task: timeout";
     const auto m = find(evaluate(f), "metadata");
-    REQUIRE(m.status == Status::fail);
+    REQUIRE(m.status == Verdict::fail);
     REQUIRE(m.detail == f.metadata.detail);
 
     f = healthy();
     f.claim.variable = "OPERATOR";
     f.claim.set = false;
     const auto c = find(evaluate(f), "claim");
-    REQUIRE(c.status == Status::warn);
+    REQUIRE(c.status == Verdict::warn);
     REQUIRE(c.detail.rfind("OPERATOR is not set", 0) == 0);
 }
 
@@ -228,11 +228,11 @@ TEST_CASE("ptrace check warns when CAP_SYS_PTRACE is in the bounding set")
     const auto it =
         std::find_if(with.begin(), with.end(), [](const Check& c) { return c.name == "ptrace"; });
     REQUIRE(it != with.end());
-    REQUIRE(it->status == Status::warn);
+    REQUIRE(it->status == Verdict::warn);
     REQUIRE_FALSE(it->fix.empty());
     facts.caps = CapFacts{true, false};
     const auto without = evaluate(facts);
     const auto ok = std::find_if(
         without.begin(), without.end(), [](const Check& c) { return c.name == "ptrace"; });
-    REQUIRE(ok->status == Status::ok);
+    REQUIRE(ok->status == Verdict::ok);
 }

@@ -131,6 +131,34 @@ TEST_CASE("watcher: seen, gone with duration, pid reuse")
     REQUIRE(w.tracked() == 0);
 }
 
+TEST_CASE("scanner: finds workers and reads each process once, not at every scan")
+{
+    FakeProc proc;
+    proc.add(1, 0, "execmark", {"/execmark", "init"});
+    proc.add(7, 0, "amazon-ssm-agen", {"/managed-agents/execute-command/amazon-ssm-agent"});
+    proc.add(32,
+             20,
+             "ssm-session-wor",
+             {"/managed-agents/execute-command/ssm-session-worker", "ecs-execute-command-aaa"});
+    proc.add(40, 32, "bash", {"/bin/bash"});
+    WorkerScanner scanner(proc.root.string());
+    auto found = scanner.scan();
+    REQUIRE(found.size() == 1);
+    REQUIRE(found[0].pid == 32);
+    REQUIRE(found[0].sid == "ecs-execute-command-aaa");
+    REQUIRE(scanner.processes_read() == 4);
+    // Nothing new: nothing is read again, the worker is still reported.
+    REQUIRE(scanner.scan().size() == 1);
+    REQUIRE(scanner.processes_read() == 4);
+    // A new process is read once; a process gone is forgotten.
+    proc.add(41, 32, "ssm-session-wor", {"/x/ssm-session-worker", "ecs-execute-command-bbb"});
+    fs::remove_all(proc.root / "32");
+    found = scanner.scan();
+    REQUIRE(scanner.processes_read() == 5);
+    REQUIRE(found.size() == 1);
+    REQUIRE(found[0].sid == "ecs-execute-command-bbb");
+}
+
 TEST_CASE("owner: read from the SSM state file, hostile files ignored")
 {
     FakeProc tmp; // reuse the temp-dir holder

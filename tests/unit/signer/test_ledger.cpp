@@ -76,13 +76,15 @@ TEST_CASE("session chains are per session id; tseq is global")
 {
     Fixture fx;
     fx.ledger.boot(1);
-    SessionFacts a{"ecs-execute-command-aaa", 10, "hook", "", "", "exit", 0};
-    SessionFacts b{"ecs-execute-command-bbb", 20, "wrapper", "", "", "exit", 0};
     const TaskFacts task{"arn:aws:ecs:us-east-1:1:task/c/t", "c", "app", "", "", "", ""};
-    const auto a1 = fx.ledger.session("open", a, task, {"alice", "", "bash", "/dev/pts/0"});
-    const auto b1 = fx.ledger.session("open", b, task, {"bob", "T-1", "sh", ""});
+    marker::SessionFacts a{task.task, task.cluster, task.ctr, "", "", 10, "hook", "exit", 0};
+    marker::SessionFacts b{task.task, task.cluster, task.ctr, "", "", 20, "wrapper", "exit", 0};
+    const std::string sa = "ecs-execute-command-aaa";
+    const std::string sb = "ecs-execute-command-bbb";
+    const auto a1 = fx.ledger.session("open", sa, a, {"alice", "", "bash", "/dev/pts/0", {}});
+    const auto b1 = fx.ledger.session("open", sb, b, {"bob", "T-1", "sh", "", {}});
     a.rc = 3;
-    const auto a2 = fx.ledger.session("close", a, task, {"alice", "", "bash", "/dev/pts/0"});
+    const auto a2 = fx.ledger.session("close", sa, a, {"alice", "", "bash", "/dev/pts/0", {}});
     const auto& pk = fx.key.public_key();
     const auto fa1 = verified_fields(a1.line, pk);
     const auto fb1 = verified_fields(b1.line, pk);
@@ -116,12 +118,18 @@ TEST_CASE("hostile claims never break the line, never spell a second marker")
         fake,
         std::string("nul\0byte", 8),
     };
-    const TaskFacts task{
-        std::string(300, 't'), std::string(300, 'c'), std::string(300, 'n'), "", "", "", ""};
     for (const auto& value : hostile) {
-        SessionFacts facts{
-            "ecs-execute-command-x", 1, "hook", std::string(600, 'o'), "ssm-state-file", "exit", 0};
-        const auto m = fx.ledger.session("open", facts, task, {value, value, value, value});
+        const marker::SessionFacts facts{std::string(300, 't'),
+                                         std::string(300, 'c'),
+                                         std::string(300, 'n'),
+                                         std::string(600, 'o'),
+                                         "ssm-state-file",
+                                         1,
+                                         "hook",
+                                         "exit",
+                                         0};
+        const auto m = fx.ledger.session(
+            "open", "ecs-execute-command-x", facts, {value, value, value, value, {}});
         INFO(m.line.substr(0, 200));
         REQUIRE(m.line.size() <= marker::k_max_line_bytes);
         REQUIRE(m.line.find('\n') == std::string::npos);
@@ -140,10 +148,9 @@ TEST_CASE("the chain of a forgotten session restarts; the boot chain is never fo
 {
     Fixture fx;
     fx.ledger.boot(1);
-    const TaskFacts task;
     for (std::size_t i = 0; i < Ledger::k_max_sessions + 10; ++i) {
-        SessionFacts f{"s" + std::to_string(i), 1, "hook", "", "", "exit", 0};
-        fx.ledger.session("open", f, task, {});
+        const marker::SessionFacts f{"", "", "", "", "", 1, "hook", "exit", 0};
+        fx.ledger.session("open", "s" + std::to_string(i), f, {});
     }
     const auto down = fx.ledger.shutdown(0, 1);
     const auto f = verified_fields(down.line, fx.key.public_key());

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-namespace execmark::signer {
+namespace execmark::client {
 
 enum class BannerStyle { full, compact, off };
 
@@ -30,4 +30,4 @@ struct BannerInput {
 // marker line, every line ending in "\n". The marker line is always on a line of its own.
 std::string render_banner(const BannerInput& in, BannerStyle style);
 
-} // namespace execmark::signer
+} // namespace execmark::client

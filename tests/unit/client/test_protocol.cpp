@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include <agent/signer/banner.hpp>
-#include <agent/signer/protocol.hpp>
+#include <agent/client/banner.hpp>
+#include <agent/client/protocol.hpp>
 
 #include <catch2/catch.hpp>
 
 using namespace execmark;
-using namespace execmark::signer;
+using namespace execmark::client;
 
 TEST_CASE("requests round-trip")
 {
@@ -90,4 +90,36 @@ TEST_CASE("banner: marker alone on its line, hostile display values neutralised"
             REQUIRE(text.find("WARNING: marker not signed (no-agent)") != std::string::npos);
         }
     }
+}
+
+TEST_CASE("PID 1's refusals travel as typed codes, not as text to match")
+{
+    const std::string line = format_refusal(Refusal::no_key, "no signing key");
+    const auto refused = parse_refusal(line.substr(0, line.size() - 1));
+    REQUIRE(refused);
+    REQUIRE(refused->code == Refusal::no_key);
+    REQUIRE(refused->detail == "no signing key");
+    // The detail text does not decide the code.
+    const auto other =
+        parse_refusal(R"({"ok":false,"code":"bad-request","error":"no signing key"})");
+    REQUIRE(other);
+    REQUIRE(other->code == Refusal::bad_request);
+    // An unknown code (a newer PID 1) is a refusal of another kind; a success is no refusal.
+    REQUIRE(parse_refusal(R"({"ok":false,"code":"later"})")->code == Refusal::refused_other);
+    REQUIRE_FALSE(parse_refusal(R"({"ok":true})"));
+    REQUIRE_FALSE(parse_refusal("not json"));
+    REQUIRE_FALSE(parse_marker_response(line.substr(0, line.size() - 1)));
+}
+
+TEST_CASE("a session request caps and sanitizes the claims and flags what it changed")
+{
+    execmark::marker::Claims raw;
+    raw.user = "alice";
+    raw.reason = std::string(1000, 'r');
+    raw.shell = "ba\x1bsh";
+    const Request req = session_request(Op::open, "hook", raw);
+    REQUIRE(req.claims.user == "alice");
+    REQUIRE(req.claims.reason.size() <= k_max_sent_claim_bytes);
+    REQUIRE(req.client_fixed == std::vector<std::string>{"reason", "shell"});
+    REQUIRE(format_request(req).size() < k_max_request_bytes);
 }

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace execmark::signer {
+namespace execmark::client {
 
 // Why an exchange with PID 1 failed, as the `unsigned=` reason of a fallback marker.
 enum class ClientFailure { no_agent, timeout, error, bad_response };
@@ -29,4 +29,4 @@ struct ExchangeResult {
 
 ExchangeResult exchange(const std::string& socket_path, std::string_view request, int deadline_ms);
 
-} // namespace execmark::signer
+} // namespace execmark::client

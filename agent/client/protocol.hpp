@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <agent/signer/ledger.hpp>
+#include <agent/marker/session.hpp>
 #include <agent/util/result.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace execmark::signer {
+namespace execmark::client {
 
 // Where PID 1 listens unless configured otherwise (directory created 0700).
 inline constexpr const char* k_default_socket_path = "/run/execmark/agent.sock";
@@ -35,7 +36,7 @@ enum class Op { ping, open, close, metadata };
 struct Request {
     Op op = Op::ping;
     std::string mode = "hook"; // "hook" | "wrapper"
-    Claims claims;
+    marker::Claims claims;
     // Claims the client had to alter before sending (invalid UTF-8, longer than
     // k_max_sent_claim_bytes): they reach the marker's cfix. Only ever adds flags.
     std::vector<std::string> client_fixed;
@@ -64,10 +65,26 @@ struct MarkerResponse {
     bool under_ssm = false;
 };
 
-std::string format_marker_response(const MarkerResponse& response);
-std::string format_error_response(std::string_view error);
+// Why PID 1 refused a request: a typed code on the wire ("code"), with a human detail
+// ("error"). A code this client does not know reads as refused_other.
+enum class Refusal { bad_request, too_long, no_key, refused_other };
 
-// Parses a response line; an {"ok":false} response becomes an Error with its text.
+struct Refused {
+    Refusal code = Refusal::refused_other;
+    std::string detail;
+};
+
+std::string format_marker_response(const MarkerResponse& response);
+std::string format_refusal(Refusal code, std::string_view detail);
+
+// A refusal ({"ok":false,...}) in a response line; nullopt when the line is not one.
+std::optional<Refused> parse_refusal(std::string_view line);
+
+// Parses a marker response line; a refusal or anything unusable is an Error.
 util::Result<MarkerResponse> parse_marker_response(std::string_view line);
 
-} // namespace execmark::signer
+// A request for a session marker: the claims capped to k_max_sent_claim_bytes and sanitized
+// (so it always fits and is valid JSON), the altered ones listed in client_fixed.
+Request session_request(Op op, std::string mode, const marker::Claims& raw);
+
+} // namespace execmark::client

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
+#include <agent/client/protocol.hpp>
 #include <agent/marker/marker.hpp>
-#include <agent/signer/protocol.hpp>
 #include <agent/util/error.hpp>
 
 #include <nlohmann/json.hpp>
 
-namespace execmark::signer {
+#include <array>
+#include <utility>
+
+namespace execmark::client {
 
 namespace {
 
@@ -148,9 +151,72 @@ std::string format_marker_response(const MarkerResponse& r)
     return dump_line(j);
 }
 
-std::string format_error_response(std::string_view error)
+namespace {
+
+constexpr std::array<std::pair<Refusal, std::string_view>, 4> k_refusal_names{{
+    {Refusal::bad_request, "bad-request"},
+    {Refusal::too_long, "too-long"},
+    {Refusal::no_key, "no-key"},
+    {Refusal::refused_other, "refused"},
+}};
+
+} // namespace
+
+std::string format_refusal(Refusal code, std::string_view detail)
 {
-    return dump_line(json{{"ok", false}, {"error", std::string(error)}});
+    std::string_view name = "refused";
+    for (const auto& [c, n] : k_refusal_names) {
+        if (c == code) {
+            name = n;
+        }
+    }
+    return dump_line(
+        json{{"ok", false}, {"code", std::string(name)}, {"error", std::string(detail)}});
+}
+
+std::optional<Refused> parse_refusal(std::string_view line)
+{
+    if (line.size() > k_max_response_bytes) {
+        return std::nullopt;
+    }
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return std::nullopt;
+    }
+    const auto ok = j.find("ok");
+    if (ok == j.end() || !ok->is_boolean() || ok->get<bool>()) {
+        return std::nullopt;
+    }
+    Refused r;
+    std::string code;
+    std::string ignored;
+    read_string(j, "code", code, ignored);
+    read_string(j, "error", r.detail, ignored);
+    for (const auto& [c, n] : k_refusal_names) {
+        if (n == code) {
+            r.code = c;
+        }
+    }
+    return r;
+}
+
+Request session_request(Op op, std::string mode, const marker::Claims& raw)
+{
+    Request req;
+    req.op = op;
+    req.mode = std::move(mode);
+    const auto prepare = [&req](const char* name, const std::string& value) {
+        auto s = marker::sanitize_claim(value, k_max_sent_claim_bytes);
+        if (s.altered || s.truncated) {
+            req.client_fixed.emplace_back(name);
+        }
+        return std::move(s.value);
+    };
+    req.claims.user = prepare("user", raw.user);
+    req.claims.reason = prepare("reason", raw.reason);
+    req.claims.shell = prepare("shell", raw.shell);
+    req.claims.tty = prepare("tty", raw.tty);
+    return req;
 }
 
 util::Result<MarkerResponse> parse_marker_response(std::string_view line)
@@ -170,7 +236,7 @@ util::Result<MarkerResponse> parse_marker_response(std::string_view line)
         std::string error = "unknown error";
         std::string ignored;
         read_string(j, "error", error, ignored);
-        return util::make_error("agent", "request", error);
+        return util::make_error("agent", "request", "refused: " + error);
     }
     MarkerResponse r;
     std::string error;
@@ -194,4 +260,4 @@ util::Result<MarkerResponse> parse_marker_response(std::string_view line)
     return r;
 }
 
-} // namespace execmark::signer
+} // namespace execmark::client

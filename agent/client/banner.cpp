@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include <agent/client/banner.hpp>
 #include <agent/marker/marker.hpp>
-#include <agent/signer/banner.hpp>
 
-namespace execmark::signer {
+namespace execmark::client {
 
 namespace {
 
@@ -62,4 +62,4 @@ std::string render_banner(const BannerInput& in, BannerStyle style)
     return out;
 }
 
-} // namespace execmark::signer
+} // namespace execmark::client

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-#include <agent/signer/client.hpp>
-#include <agent/signer/protocol.hpp>
+#include <agent/client/exchange.hpp>
+#include <agent/client/protocol.hpp>
+#include <agent/marker/marker.hpp>
+#include <agent/util/clock.hpp>
 #include <agent/util/error.hpp>
 #include <agent/util/fd.hpp>
 
@@ -13,16 +15,9 @@
 #include <cerrno>
 #include <cstring>
 
-namespace execmark::signer {
+namespace execmark::client {
 
 namespace {
-
-std::int64_t now_ms()
-{
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
 
 ExchangeResult fail(ClientFailure kind, std::string message)
 {
@@ -35,7 +30,7 @@ ExchangeResult fail(ClientFailure kind, std::string message)
 bool wait_for(int fd, short events, std::int64_t deadline)
 {
     for (;;) {
-        const std::int64_t left = deadline - now_ms();
+        const std::int64_t left = deadline - util::monotonic_ms();
         if (left <= 0) {
             return false;
         }
@@ -56,20 +51,20 @@ std::string_view failure_reason(ClientFailure kind)
 {
     switch (kind) {
     case ClientFailure::no_agent:
-        return "no-agent";
+        return marker::k_reason_no_agent;
     case ClientFailure::timeout:
-        return "agent-timeout";
+        return marker::k_reason_agent_timeout;
     case ClientFailure::error:
-        return "agent-error";
+        return marker::k_reason_agent_error;
     case ClientFailure::bad_response:
-        return "bad-response";
+        return marker::k_reason_bad_response;
     }
-    return "agent-error";
+    return marker::k_reason_agent_error;
 }
 
 ExchangeResult exchange(const std::string& socket_path, std::string_view request, int deadline_ms)
 {
-    const std::int64_t deadline = now_ms() + deadline_ms;
+    const std::int64_t deadline = util::monotonic_ms() + deadline_ms;
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (socket_path.empty() || socket_path.size() >= sizeof addr.sun_path) {
@@ -97,7 +92,7 @@ ExchangeResult exchange(const std::string& socket_path, std::string_view request
         if (err != EAGAIN && err != EINPROGRESS) {
             return fail(ClientFailure::error, util::sys_error("connect", socket_path, err).message);
         }
-        if (now_ms() + 2 >= deadline) {
+        if (util::monotonic_ms() + 2 >= deadline) {
             return fail(ClientFailure::timeout,
                         "connect " + socket_path + ": agent busy, timed out");
         }
@@ -152,4 +147,4 @@ ExchangeResult exchange(const std::string& socket_path, std::string_view request
     }
 }
 
-} // namespace execmark::signer
+} // namespace execmark::client
