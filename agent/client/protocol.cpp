@@ -153,10 +153,11 @@ std::string format_marker_response(const MarkerResponse& r)
 
 namespace {
 
-constexpr std::array<std::pair<Refusal, std::string_view>, 4> k_refusal_names{{
+constexpr std::array<std::pair<Refusal, std::string_view>, 5> k_refusal_names{{
     {Refusal::bad_request, "bad-request"},
     {Refusal::too_long, "too-long"},
     {Refusal::no_key, "no-key"},
+    {Refusal::not_allowed, "not-allowed"},
     {Refusal::refused_other, "refused"},
 }};
 

@@ -67,7 +67,7 @@ struct MarkerResponse {
 
 // Why PID 1 refused a request: a typed code on the wire ("code"), with a human detail
 // ("error"). A code this client does not know reads as refused_other.
-enum class Refusal { bad_request, too_long, no_key, refused_other };
+enum class Refusal { bad_request, too_long, no_key, not_allowed, refused_other };
 
 struct Refused {
     Refusal code = Refusal::refused_other;

@@ -17,7 +17,14 @@ namespace {
 // The unsigned reason for a refusal PID 1 sent with a typed code.
 std::string_view refusal_reason(Refusal code)
 {
-    return code == Refusal::no_key ? marker::k_reason_no_key : marker::k_reason_agent_error;
+    switch (code) {
+    case Refusal::no_key:
+        return marker::k_reason_no_key;
+    case Refusal::not_allowed:
+        return marker::k_reason_refused;
+    default:
+        return marker::k_reason_agent_error;
+    }
 }
 
 // A marker PID 1 did not sign: the same payload writer, kid "-", tseq 0, a chain of its own.
@@ -35,6 +42,10 @@ std::string unsigned_marker(const Request& req,
     marker::SessionFacts facts;
     facts.cpid = origin.command_pid;
     facts.mode = req.mode;
+    facts.wchk = std::string(session::worker_check_name(origin.check));
+    facts.wsid = origin.claimed_sid;
+    facts.wst = origin.worker_start_ms;
+    facts.sst = origin.command_start_ms;
     facts.fin = req.fin;
     facts.rc = req.rc;
     marker::Claims claims = req.claims;

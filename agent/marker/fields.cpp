@@ -41,16 +41,21 @@ constexpr std::array<KeySpec, 2> k_shutdown_keys = {{
     {"rc", true},
     {"up", true},
 }};
-constexpr std::array<KeySpec, 2> k_exec_seen_keys = {{
+constexpr std::array<KeySpec, 4> k_exec_seen_keys = {{
     {"wsid", false},
     {"wpid", true},
+    {"wchk", false},
+    {"wst", true},
 }};
-constexpr std::array<KeySpec, 3> k_exec_gone_keys = {{
+constexpr std::array<KeySpec, 6> k_exec_gone_keys = {{
     {"wsid", false},
     {"wpid", true},
     {"dur", true},
+    {"wchk", false},
+    {"wst", true},
+    {"clast", true},
 }};
-constexpr std::array<KeySpec, 14> k_close_keys = {{
+constexpr std::array<KeySpec, 18> k_close_keys = {{
     {"task", false},
     {"cluster", false},
     {"ctr", false},
@@ -63,6 +68,10 @@ constexpr std::array<KeySpec, 14> k_close_keys = {{
     {"cpid", true},
     {"mode", false},
     {"cfix", false},
+    {"wchk", false},
+    {"wsid", false},
+    {"wst", true},
+    {"sst", true},
     {"fin", false},
     {"rc", true},
 }};

@@ -58,6 +58,7 @@ inline constexpr std::string_view k_reason_agent_timeout = "agent-timeout";
 inline constexpr std::string_view k_reason_agent_error = "agent-error";
 inline constexpr std::string_view k_reason_bad_response = "bad-response";
 inline constexpr std::string_view k_reason_no_key = "no-key";
+inline constexpr std::string_view k_reason_refused = "refused"; // PID 1 refused (second close...)
 
 using PublicKey = std::array<unsigned char, 32>;
 // libsodium ed25519 secret key (seed || public key), in sodium_malloc memory owned by the signer.

@@ -81,7 +81,11 @@ build_session_payload(const SessionCore& core, const SessionFacts& facts, const 
             .add("tty", value_of("tty").text)
             .add("cpid", facts.cpid)
             .add("mode", facts.mode)
-            .add("cfix", cfix);
+            .add("cfix", cfix)
+            .add("wchk", facts.wchk)
+            .add("wsid", sanitize_claim(facts.wsid, k_max_claim_bytes * 2).value)
+            .add("wst", facts.wst)
+            .add("sst", facts.sst);
         if (core.ev == k_ev_close) {
             w.add("fin", facts.fin).add("rc", facts.rc);
         }

@@ -3,6 +3,7 @@
 #include <agent/session/watcher.hpp>
 #include <agent/util/proc.hpp>
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -12,12 +13,11 @@ WorkerScanner::WorkerScanner(std::string proc_root)
     : m_root(std::move(proc_root))
 {}
 
-std::vector<WorkerSeen> WorkerScanner::scan()
+std::vector<WorkerSeen> WorkerScanner::scan(std::int64_t now_unix_ms)
 {
     // The kernel keeps 15 characters of comm.
     const std::string comm_prefix(k_worker_name.substr(0, 15));
     std::map<pid_t, Entry> now;
-    std::vector<WorkerSeen> out;
     for (const pid_t pid : util::list_pids(m_root)) {
         auto known = m_known.find(pid);
         if (known == m_known.end()) {
@@ -27,20 +27,34 @@ std::vector<WorkerSeen> WorkerScanner::scan()
                 continue; // gone or a zombie: looked at again next time
             }
             Entry entry;
+            entry.ppid = st->ppid;
             if (st->comm == comm_prefix) {
                 const auto argv = util::read_cmdline(pid, m_root);
                 if (argv && is_session_worker(*argv)) {
-                    entry.sid = (*argv)[1];
+                    entry.worker = true;
+                    entry.chain = check_worker_chain(pid, m_root);
                 }
             }
             known = m_known.emplace(pid, std::move(entry)).first;
         }
-        if (!known->second.sid.empty()) {
-            out.push_back(WorkerSeen{pid, known->second.sid});
-        }
         now.insert(*known);
     }
     m_known = std::move(now);
+    std::vector<WorkerSeen> out;
+    for (const auto& [pid, entry] : m_known) {
+        if (!entry.worker) {
+            continue;
+        }
+        WorkerSeen seen{pid, entry.chain.sid, entry.chain.check, entry.chain.start_ms, 0};
+        // The session's command is the worker's child (in memory: no system call).
+        for (const auto& [cpid, child] : m_known) {
+            if (child.ppid == pid) {
+                seen.command_alive_ms = now_unix_ms;
+                break;
+            }
+        }
+        out.push_back(std::move(seen));
+    }
     return out;
 }
 
@@ -49,24 +63,33 @@ std::vector<WatchEvent> SessionWatcher::update(const std::vector<WorkerSeen>& cu
 {
     std::vector<WatchEvent> events;
     std::set<pid_t> present;
+    const auto gone = [&events, now_ms](pid_t pid, const Known& k) {
+        events.push_back({WatchEvent::Kind::gone,
+                          pid,
+                          k.seen.sid,
+                          k.seen.check,
+                          k.seen.start_ms,
+                          now_ms - k.since_ms,
+                          k.command_last_ms});
+    };
     for (const auto& w : current) {
         present.insert(w.pid);
         const auto it = m_known.find(w.pid);
-        if (it != m_known.end() && it->second.sid == w.sid) {
+        if (it != m_known.end() && it->second.seen.sid == w.sid) {
+            it->second.command_last_ms =
+                std::max(it->second.command_last_ms, w.command_alive_ms);
             continue;
         }
         if (it != m_known.end()) {
             // Same pid, another session: the old worker ended and the pid was reused.
-            events.push_back(
-                {WatchEvent::Kind::gone, w.pid, it->second.sid, now_ms - it->second.since_ms});
+            gone(w.pid, it->second);
         }
-        m_known[w.pid] = Known{w.sid, now_ms};
-        events.push_back({WatchEvent::Kind::seen, w.pid, w.sid, 0});
+        m_known[w.pid] = Known{w, now_ms, w.command_alive_ms};
+        events.push_back({WatchEvent::Kind::seen, w.pid, w.sid, w.check, w.start_ms, 0, 0});
     }
     for (auto it = m_known.begin(); it != m_known.end();) {
         if (!present.contains(it->first)) {
-            events.push_back(
-                {WatchEvent::Kind::gone, it->first, it->second.sid, now_ms - it->second.since_ms});
+            gone(it->first, it->second);
             it = m_known.erase(it);
         } else {
             ++it;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <agent/session/origin.hpp>
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -10,10 +12,13 @@
 
 namespace execmark::session {
 
-// One ssm-session-worker process as seen in /proc.
+// One process that looks like an ssm-session-worker (comm and argv), as seen in /proc.
 struct WorkerSeen {
     pid_t pid = 0;
-    std::string sid;
+    std::string sid;                      // the session id its argv claims
+    WorkerCheck check = WorkerCheck::ok;  // check_worker_chain when first seen
+    std::int64_t start_ms = 0;            // its start, Unix ms (0 unknown)
+    std::int64_t command_alive_ms = 0;    // this scan's time when its command (child) lives
 };
 
 // A change between two scans.
@@ -21,7 +26,10 @@ struct WatchEvent {
     enum class Kind { seen, gone } kind = Kind::seen;
     pid_t pid = 0;
     std::string sid;
-    std::int64_t duration_ms = 0; // gone: time since seen
+    WorkerCheck check = WorkerCheck::ok;
+    std::int64_t start_ms = 0;           // the worker's start, Unix ms
+    std::int64_t duration_ms = 0;        // gone: time since seen
+    std::int64_t command_last_ms = 0;    // gone: last scan that saw the session's command alive
 };
 
 // Finds the session workers among the visible processes. Each scan lists /proc's pids (one
@@ -33,14 +41,17 @@ class WorkerScanner {
 public:
     explicit WorkerScanner(std::string proc_root = "/proc");
 
-    std::vector<WorkerSeen> scan();
+    // now_unix_ms: this scan's wall-clock time (stamped on workers whose command lives).
+    std::vector<WorkerSeen> scan(std::int64_t now_unix_ms);
 
     // Processes read so far (stat files opened), for tests and the idle-cost benchmark.
     [[nodiscard]] std::uint64_t processes_read() const { return m_reads; }
 
 private:
     struct Entry {
-        std::string sid; // empty: not a session worker
+        pid_t ppid = 0;
+        bool worker = false; // looks like a session worker (comm and argv)
+        WorkerChain chain;   // when worker
     };
 
     std::string m_root;
@@ -58,8 +69,9 @@ public:
 
 private:
     struct Known {
-        std::string sid;
+        WorkerSeen seen;
         std::int64_t since_ms = 0;
+        std::int64_t command_last_ms = 0;
     };
 
     std::map<pid_t, Known> m_known;

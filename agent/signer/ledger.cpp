@@ -117,20 +117,34 @@ IssuedMarker Ledger::shutdown(std::int64_t rc, std::int64_t uptime_ms)
     return finish(w, m_boot_sid, core);
 }
 
-IssuedMarker Ledger::exec_seen(const std::string& wsid, std::int64_t wpid)
+IssuedMarker Ledger::exec_seen(const WorkerFacts& worker)
 {
     marker::PayloadWriter w;
     const Core core = begin(w, marker::k_ev_exec_seen, m_boot_sid);
-    w.add("wsid", cap(wsid, 128)).add("wpid", wpid);
+    w.add("wsid", cap(worker.wsid, 128))
+        .add("wpid", worker.wpid)
+        .add("wchk", cap(worker.wchk, 16))
+        .add("wst", worker.wst);
     return finish(w, m_boot_sid, core);
 }
 
-IssuedMarker Ledger::exec_gone(const std::string& wsid, std::int64_t wpid, std::int64_t duration_ms)
+IssuedMarker Ledger::exec_gone(const WorkerFacts& worker)
 {
     marker::PayloadWriter w;
     const Core core = begin(w, marker::k_ev_exec_gone, m_boot_sid);
-    w.add("wsid", cap(wsid, 128)).add("wpid", wpid).add("dur", duration_ms);
+    w.add("wsid", cap(worker.wsid, 128))
+        .add("wpid", worker.wpid)
+        .add("dur", worker.dur)
+        .add("wchk", cap(worker.wchk, 16))
+        .add("wst", worker.wst)
+        .add("clast", worker.clast);
     return finish(w, m_boot_sid, core);
+}
+
+bool Ledger::closed(const std::string& sid) const
+{
+    const auto it = m_chains.find(sid);
+    return it != m_chains.end() && it->second.closed;
 }
 
 IssuedMarker Ledger::session(std::string_view ev,
@@ -150,6 +164,7 @@ IssuedMarker Ledger::session(std::string_view ev,
     auto built = marker::build_session_payload(core, facts, claims);
     chain.seq = core.seq;
     chain.prev = marker::chain_hash(built.payload);
+    chain.closed = chain.closed || ev == marker::k_ev_close;
     IssuedMarker out;
     out.line = marker::format_signed(built.payload, m_key.sign(built.payload));
     out.ts = core.ts;

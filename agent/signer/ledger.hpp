@@ -47,8 +47,17 @@ public:
     IssuedMarker boot(std::int64_t pid);
     IssuedMarker meta(const TaskFacts& facts);
     IssuedMarker shutdown(std::int64_t rc, std::int64_t uptime_ms);
-    IssuedMarker exec_seen(const std::string& wsid, std::int64_t wpid);
-    IssuedMarker exec_gone(const std::string& wsid, std::int64_t wpid, std::int64_t duration_ms);
+    // A process that looks like a session worker, as the watcher saw it; wchk is its chain check.
+    struct WorkerFacts {
+        std::string wsid;
+        std::int64_t wpid = 0;
+        std::string wchk;
+        std::int64_t wst = 0;   // its start, Unix ms
+        std::int64_t dur = 0;   // gone: ms between seen and gone
+        std::int64_t clast = 0; // gone: last time its command was seen alive, Unix ms (0 never)
+    };
+    IssuedMarker exec_seen(const WorkerFacts& worker);
+    IssuedMarker exec_gone(const WorkerFacts& worker);
     // ev is "open" or "close"; the payload is marker::build_session_payload's.
     IssuedMarker session(std::string_view ev,
                          const std::string& sid,
@@ -57,6 +66,9 @@ public:
 
     [[nodiscard]] const std::string& boot_sid() const { return m_boot_sid; }
 
+    // Whether a close was signed for sid (while its chain is remembered).
+    [[nodiscard]] bool closed(const std::string& sid) const;
+
     [[nodiscard]] std::uint64_t markers_issued() const { return m_tseq; }
 
 private:
@@ -64,6 +76,7 @@ private:
         std::uint64_t seq = 0;
         std::string prev = "-";
         std::uint64_t last_used = 0;
+        bool closed = false;
     };
 
     struct Core {

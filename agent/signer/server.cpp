@@ -7,6 +7,7 @@
 #include <agent/util/clock.hpp>
 #include <agent/util/error.hpp>
 #include <agent/util/io.hpp>
+#include <agent/util/proc.hpp>
 #include <agent/util/signals.hpp>
 
 #include <nlohmann/json.hpp>
@@ -394,12 +395,21 @@ void AttributionService::on_watch_tick()
     if (!m_ledger) {
         return;
     }
-    for (const auto& ev : m_watcher.update(m_scanner.scan(), util::monotonic_ms())) {
-        if (ev.kind == session::WatchEvent::Kind::seen) {
-            emit(m_ledger->exec_seen(ev.sid, ev.pid));
-        } else {
-            emit(m_ledger->exec_gone(ev.sid, ev.pid, ev.duration_ms));
+    for (const auto& ev : m_watcher.update(m_scanner.scan(util::unix_ms()), util::monotonic_ms())) {
+        const Ledger::WorkerFacts worker{ev.sid,
+                                         ev.pid,
+                                         std::string(session::worker_check_name(ev.check)),
+                                         ev.start_ms,
+                                         ev.duration_ms,
+                                         ev.command_last_ms};
+        if (ev.check != session::WorkerCheck::ok) {
+            spdlog::warn("a process imitates a session worker: pid {} claims {} (check: {})",
+                         ev.pid,
+                         ev.sid,
+                         worker.wchk);
         }
+        emit(ev.kind == session::WatchEvent::Kind::seen ? m_ledger->exec_seen(worker)
+                                                        : m_ledger->exec_gone(worker));
     }
 }
 
@@ -435,6 +445,36 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
     facts.mode = request->mode;
     facts.fin = request->fin;
     facts.rc = request->rc;
+    facts.wchk = std::string(session::worker_check_name(origin.check));
+    facts.wsid = origin.claimed_sid;
+    facts.wst = origin.worker_start_ms;
+    facts.sst = origin.command_start_ms;
+    if (origin.check != session::WorkerCheck::ok && origin.check != session::WorkerCheck::none) {
+        spdlog::warn("client pid {}: its ancestry imitates a session worker ({} claims {}): "
+                     "signed as {}",
+                     conn.pid,
+                     facts.wchk,
+                     origin.claimed_sid,
+                     origin.sid);
+    }
+    if (request->op == client::Op::close) {
+        // One close per session, and only from the session's own command (the shell, or the
+        // wrapper) or its direct child (the hook's `execmark session close`).
+        if (m_ledger->closed(origin.sid)) {
+            spdlog::warn("client pid {}: second close of {} refused", conn.pid, origin.sid);
+            return client::format_refusal(client::Refusal::not_allowed,
+                                          "the session is already closed");
+        }
+        const auto peer = util::read_proc_stat(conn.pid, m_options.proc_root);
+        if (origin.under_ssm && conn.pid != origin.command_pid
+            && (!peer || peer->ppid != origin.command_pid)) {
+            spdlog::warn("client pid {}: close of {} from outside its shell refused",
+                         conn.pid,
+                         origin.sid);
+            return client::format_refusal(client::Refusal::not_allowed,
+                                          "close must come from the session's shell");
+        }
+    }
     if (origin.under_ssm) {
         if (auto owner = session::find_session_owner(origin.sid, m_options.ssm_state_root)) {
             facts.owner = std::move(*owner);

@@ -4,6 +4,8 @@
 #include <agent/util/text.hpp>
 
 #include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -165,6 +167,45 @@ read_cmdline(pid_t pid, const std::string& proc_root, std::size_t max_bytes)
         rest.remove_prefix(nul + 1);
     }
     return args;
+}
+
+std::optional<ProcExe> read_exe(pid_t pid, const std::string& proc_root)
+{
+    const std::string link = proc_root + "/" + std::to_string(pid) + "/exe";
+    char buf[4096];
+    const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+    if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) {
+        return std::nullopt;
+    }
+    struct stat st {};
+    if (::stat(link.c_str(), &st) != 0) {
+        return std::nullopt;
+    }
+    return ProcExe{std::string(buf, static_cast<std::size_t>(n)),
+                   static_cast<std::uint64_t>(st.st_dev),
+                   static_cast<std::uint64_t>(st.st_ino)};
+}
+
+std::optional<std::int64_t> start_time_unix_ms(std::uint64_t start_ticks,
+                                               const std::string& proc_root)
+{
+    const auto text = read_file(proc_root + "/stat", 1 << 20);
+    if (!text) {
+        return std::nullopt;
+    }
+    const auto at = text->find("\nbtime ");
+    if (at == std::string::npos) {
+        return std::nullopt;
+    }
+    const auto end = text->find('\n', at + 7);
+    const auto btime = parse_uint(std::string_view(*text).substr(at + 7, end - (at + 7)),
+                                  std::uint64_t{1} << 40);
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    if (!btime || hz <= 0) {
+        return std::nullopt;
+    }
+    return static_cast<std::int64_t>(*btime) * 1000
+           + static_cast<std::int64_t>(start_ticks * 1000 / static_cast<std::uint64_t>(hz));
 }
 
 } // namespace execmark::util

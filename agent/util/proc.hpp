@@ -41,4 +41,18 @@ std::vector<ProcStat> snapshot_processes(const std::string& proc_root = "/proc")
 std::optional<std::vector<std::string>>
 read_cmdline(pid_t pid, const std::string& proc_root = "/proc", std::size_t max_bytes = 65536);
 
+// The executable of a process: the target of /proc/<pid>/exe (nullopt when unreadable or gone),
+// with its device and inode (from stat through the link, i.e. the file that runs).
+struct ProcExe {
+    std::string path;
+    std::uint64_t dev = 0;
+    std::uint64_t ino = 0;
+};
+std::optional<ProcExe> read_exe(pid_t pid, const std::string& proc_root = "/proc");
+
+// A process start time (clock ticks after boot, ProcStat::start_time) as Unix milliseconds, from
+// the boot time in <proc_root>/stat ("btime", whole seconds). nullopt when unknown.
+std::optional<std::int64_t> start_time_unix_ms(std::uint64_t start_ticks,
+                                               const std::string& proc_root = "/proc");
+
 } // namespace execmark::util

@@ -37,6 +37,7 @@ std::string open_payload()
     writer.add("task", "arn:aws:ecs:eu-west-1:1:task/c/1").add("cluster", "c").add("ctr", "app");
     writer.add("user", "alice").add("owner", "").add("osrc", "").add("reason", "").add("shell", "");
     writer.add("tty", "").add("cpid", 42).add("mode", "hook").add("cfix", "");
+    writer.add("wchk", "ok").add("wsid", "").add("wst", 1795498800000).add("sst", 1795498800100);
     return writer.finish();
 }
 
@@ -204,12 +205,15 @@ TEST_CASE("event_keys lists the v1 schema")
     CHECK(event_keys(k_ev_boot).size() == 4);
     CHECK(event_keys(k_ev_meta).size() == 7);
     CHECK(event_keys(k_ev_shutdown).size() == 2);
-    CHECK(event_keys(k_ev_exec_seen).size() == 2);
-    CHECK(event_keys(k_ev_exec_gone).size() == 3);
-    CHECK(event_keys(k_ev_open).size() == 12);
-    CHECK(event_keys(k_ev_close).size() == 14);
-    CHECK(event_keys(k_ev_close)[12].name == "fin");
-    CHECK(event_keys(k_ev_close)[13].is_int);
+    CHECK(event_keys(k_ev_exec_seen).size() == 4);
+    CHECK(event_keys(k_ev_exec_gone).size() == 6);
+    CHECK(event_keys(k_ev_exec_gone)[5].name == "clast");
+    CHECK(event_keys(k_ev_open).size() == 16);
+    CHECK(event_keys(k_ev_open)[12].name == "wchk");
+    CHECK(event_keys(k_ev_open)[15].name == "sst");
+    CHECK(event_keys(k_ev_close).size() == 18);
+    CHECK(event_keys(k_ev_close)[16].name == "fin");
+    CHECK(event_keys(k_ev_close)[17].is_int);
     CHECK(event_keys("note").empty());
 }
 

@@ -44,8 +44,9 @@ TEST_CASE("boot chain: boot, meta, watcher events, shutdown link up and verify")
     const auto boot = fx.ledger.boot(1);
     const auto meta = fx.ledger.meta(
         {"arn:aws:ecs:eu-west-1:1:task/c/t", "c", "app", "id", "az", "FARGATE", "v4"});
-    const auto seen = fx.ledger.exec_seen("ecs-execute-command-0a", 42);
-    const auto gone = fx.ledger.exec_gone("ecs-execute-command-0a", 42, 1500);
+    const auto seen = fx.ledger.exec_seen({"ecs-execute-command-0a", 42, "ok", 1000, 0, 0});
+    const auto gone =
+        fx.ledger.exec_gone({"ecs-execute-command-0a", 42, "ok", 1000, 1500, 2400});
     const auto down = fx.ledger.shutdown(143, 9000);
     const auto& pk = fx.key.public_key();
     const auto fb = verified_fields(boot.line, pk);
@@ -68,6 +69,10 @@ TEST_CASE("boot chain: boot, meta, watcher events, shutdown link up and verify")
         ++expected_seq;
     }
     (void)prev_payload;
+    const auto fg = verified_fields(gone.line, pk);
+    REQUIRE(fg.str.at("wchk") == "ok");
+    REQUIRE(fg.num.at("wst") == 1000);
+    REQUIRE(fg.num.at("clast") == 2400);
     REQUIRE(verified_fields(down.line, pk).num.at("rc") == 143);
     REQUIRE(fx.ledger.markers_issued() == 5);
 }
@@ -77,8 +82,12 @@ TEST_CASE("session chains are per session id; tseq is global")
     Fixture fx;
     fx.ledger.boot(1);
     const TaskFacts task{"arn:aws:ecs:us-east-1:1:task/c/t", "c", "app", "", "", "", ""};
-    marker::SessionFacts a{task.task, task.cluster, task.ctr, "", "", 10, "hook", "exit", 0};
-    marker::SessionFacts b{task.task, task.cluster, task.ctr, "", "", 20, "wrapper", "exit", 0};
+    marker::SessionFacts a{
+        .task = task.task, .cluster = task.cluster, .ctr = task.ctr, .cpid = 10, .mode = "hook"};
+    a.fin = "exit";
+    marker::SessionFacts b = a;
+    b.cpid = 20;
+    b.mode = "wrapper";
     const std::string sa = "ecs-execute-command-aaa";
     const std::string sb = "ecs-execute-command-bbb";
     const auto a1 = fx.ledger.session("open", sa, a, {"alice", "", "bash", "/dev/pts/0", {}});
@@ -119,15 +128,15 @@ TEST_CASE("hostile claims never break the line, never spell a second marker")
         std::string("nul\0byte", 8),
     };
     for (const auto& value : hostile) {
-        const marker::SessionFacts facts{std::string(300, 't'),
-                                         std::string(300, 'c'),
-                                         std::string(300, 'n'),
-                                         std::string(600, 'o'),
-                                         "ssm-state-file",
-                                         1,
-                                         "hook",
-                                         "exit",
-                                         0};
+        const marker::SessionFacts facts{.task = std::string(300, 't'),
+                                         .cluster = std::string(300, 'c'),
+                                         .ctr = std::string(300, 'n'),
+                                         .owner = std::string(600, 'o'),
+                                         .osrc = "claim:ssm-state-file",
+                                         .cpid = 1,
+                                         .mode = "hook",
+                                         .wchk = "parent",
+                                         .wsid = value};
         const auto m = fx.ledger.session(
             "open", "ecs-execute-command-x", facts, {value, value, value, value, {}});
         INFO(m.line.substr(0, 200));
@@ -149,7 +158,7 @@ TEST_CASE("the chain of a forgotten session restarts; the boot chain is never fo
     Fixture fx;
     fx.ledger.boot(1);
     for (std::size_t i = 0; i < Ledger::k_max_sessions + 10; ++i) {
-        const marker::SessionFacts f{"", "", "", "", "", 1, "hook", "exit", 0};
+        const marker::SessionFacts f{.cpid = 1, .mode = "hook"};
         fx.ledger.session("open", "s" + std::to_string(i), f, {});
     }
     const auto down = fx.ledger.shutdown(0, 1);
