@@ -74,8 +74,8 @@ int main(int argc, char** argv)
         standin_log("ERROR", "signalfd: %s", strerror(errno));
         return 1;
     }
-    standin_log("INFO", "agent started in %s, pid %d, parent %d", dir, (int)getpid(),
-                (int)getppid());
+    standin_log(
+        "INFO", "agent started in %s, pid %d, parent %d", dir, (int)getpid(), (int)getppid());
 
     pid_t worker_pid = start_worker(worker);
     for (;;) {
@@ -105,8 +105,11 @@ int main(int argc, char** argv)
         pid_t pid;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
             if (pid == worker_pid) {
-                standin_log("WARN", "%s (pid %d) ended with status 0x%x; restarting",
-                            STANDIN_AGENT_WORKER, (int)pid, status);
+                standin_log("WARN",
+                            "%s (pid %d) ended with status 0x%x; restarting",
+                            STANDIN_AGENT_WORKER,
+                            (int)pid,
+                            status);
                 worker_pid = -1;
             }
         }

@@ -213,8 +213,11 @@ int main(int argc, char** argv)
             while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
                 for (int i = 0; i < MAX_SESSIONS; ++i) {
                     if (sessions[i].pid == pid) {
-                        standin_log("INFO", "session %s: worker %d ended with status 0x%x",
-                                    sessions[i].sid, (int)pid, status);
+                        standin_log("INFO",
+                                    "session %s: worker %d ended with status 0x%x",
+                                    sessions[i].sid,
+                                    (int)pid,
+                                    status);
                         sessions[i].pid = 0;
                         --live;
                     }

@@ -42,15 +42,18 @@ static void restore_stdin(void)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: ssm-session-client [--owner ARN] [--size ROWSxCOLS] [--no-logging] "
-                    "SOCKET SID COMMAND\n");
+    fprintf(stderr,
+            "usage: ssm-session-client [--owner ARN] [--size ROWSxCOLS] [--no-logging] "
+            "SOCKET SID COMMAND\n");
     return 2;
 }
 
 static int send_size(int conn, unsigned rows, unsigned cols)
 {
-    unsigned char s[4] = {(unsigned char)(rows >> 8), (unsigned char)rows,
-                          (unsigned char)(cols >> 8), (unsigned char)cols};
+    unsigned char s[4] = {(unsigned char)(rows >> 8),
+                          (unsigned char)rows,
+                          (unsigned char)(cols >> 8),
+                          (unsigned char)cols};
     return standin_send_frame(conn, 'S', s, sizeof s);
 }
 
@@ -65,8 +68,8 @@ int main(int argc, char** argv)
         if (strcmp(argv[i], "--owner") == 0 && i + 1 < argc) {
             owner = argv[++i];
         } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
-            if (sscanf(argv[++i], "%ux%u", &rows, &cols) != 2 || rows == 0 || cols == 0 ||
-                rows > 65535 || cols > 65535) {
+            if (sscanf(argv[++i], "%ux%u", &rows, &cols) != 2 || rows == 0 || cols == 0
+                || rows > 65535 || cols > 65535) {
                 return usage();
             }
         } else if (strcmp(argv[i], "--no-logging") == 0) {
@@ -106,9 +109,15 @@ int main(int argc, char** argv)
         return 255;
     }
     char open_req[STANDIN_MAX_OPEN];
-    int n = snprintf(open_req, sizeof open_req,
-                     "sid=%s\ncommand=%s\nowner=%s\nrows=%u\ncols=%u\nlogging=%d\n", sid, command,
-                     owner, rows, cols, logging);
+    int n = snprintf(open_req,
+                     sizeof open_req,
+                     "sid=%s\ncommand=%s\nowner=%s\nrows=%u\ncols=%u\nlogging=%d\n",
+                     sid,
+                     command,
+                     owner,
+                     rows,
+                     cols,
+                     logging);
     if (n <= 0 || (size_t)n >= sizeof open_req) {
         fprintf(stderr, "ssm-session-client: request too long\n");
         return 2;
@@ -137,8 +146,8 @@ int main(int argc, char** argv)
     static char buf[STANDIN_MAX_FRAME];
     int in_open = 1;
     for (;;) {
-        struct pollfd fds[3] = {{conn, POLLIN, 0}, {in_open ? STDIN_FILENO : -1, POLLIN, 0},
-                                {sfd, POLLIN, 0}};
+        struct pollfd fds[3] = {
+            {conn, POLLIN, 0}, {in_open ? STDIN_FILENO : -1, POLLIN, 0}, {sfd, POLLIN, 0}};
         if (poll(fds, 3, -1) < 0) {
             if (errno == EINTR) {
                 continue;
@@ -180,8 +189,8 @@ int main(int argc, char** argv)
                     return code & 0xff;
                 } else if (type == 'R') {
                     restore_stdin();
-                    fprintf(stderr, "ssm-session-client: session refused: %.*s\n", (int)len,
-                            payload);
+                    fprintf(
+                        stderr, "ssm-session-client: session refused: %.*s\n", (int)len, payload);
                     return 255;
                 }
             }

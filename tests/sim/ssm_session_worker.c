@@ -151,8 +151,10 @@ static void json_string(FILE* f, const char* s)
 }
 
 /* The agent's persisted document state (contracts.DocumentState, keys as Go marshals them). */
-static int write_state_file(const char* path, const struct standin_config* cfg,
-                            const struct request* rq, const char* orchestration)
+static int write_state_file(const char* path,
+                            const struct standin_config* cfg,
+                            const struct request* rq,
+                            const char* orchestration)
 {
     char tmp[2 * STANDIN_PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -262,8 +264,7 @@ static void make_transcript(const char* transcript, const char* ipc)
     while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        standin_log("ERROR", "unable to generate log data: script exited with status 0x%x",
-                    status);
+        standin_log("ERROR", "unable to generate log data: script exited with status 0x%x", status);
     }
 }
 
@@ -318,16 +319,15 @@ int main(int argc, char** argv)
         len = (ssize_t)got;
     } else {
         char path[STANDIN_PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s/channels/%s/request", cfg.ssm_root, cfg.instance_id,
-                 sid);
+        snprintf(
+            path, sizeof path, "%s/%s/channels/%s/request", cfg.ssm_root, cfg.instance_id, sid);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         len = fd >= 0 ? read(fd, text, sizeof text) : -1;
         if (fd >= 0) {
             close(fd);
         }
         if (len < 0) {
-            standin_log("ERROR", "no IPC channel for this session (%s): %s", path,
-                        strerror(errno));
+            standin_log("ERROR", "no IPC channel for this session (%s): %s", path, strerror(errno));
             return 1;
         }
     }
@@ -355,15 +355,19 @@ int main(int argc, char** argv)
     char ipc[STANDIN_PATH_MAX + 32];
     char transcript[STANDIN_PATH_MAX + STANDIN_MAX_SID + 8];
     char state[STANDIN_PATH_MAX + STANDIN_MAX_SID];
-    snprintf(orchestration, sizeof orchestration,
-             "%s/%s/session/orchestration/%s/InteractiveCommands", cfg.ssm_root, cfg.instance_id,
+    snprintf(orchestration,
+             sizeof orchestration,
+             "%s/%s/session/orchestration/%s/InteractiveCommands",
+             cfg.ssm_root,
+             cfg.instance_id,
              sid);
     snprintf(ipc, sizeof ipc, "%s/ipcTempFile.log", orchestration);
     snprintf(transcript, sizeof transcript, "%s/%s.log", orchestration, sid);
     int ipc_fd = -1;
     if (rq.logging) {
-        if (standin_mkdirs(orchestration, 0750) != 0 ||
-            (ipc_fd = open(ipc, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+        if (standin_mkdirs(orchestration, 0750) != 0
+            || (ipc_fd = open(ipc, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600))
+                   < 0) {
             standin_log("ERROR", "cannot create %s: %s", ipc, strerror(errno));
             return 1;
         }
@@ -371,13 +375,15 @@ int main(int argc, char** argv)
     state[0] = '\0';
     if (cfg.state_file) {
         char state_dir[STANDIN_PATH_MAX];
-        snprintf(state_dir, sizeof state_dir, "%s/%s/document/state/current", cfg.ssm_root,
+        snprintf(state_dir,
+                 sizeof state_dir,
+                 "%s/%s/document/state/current",
+                 cfg.ssm_root,
                  cfg.instance_id);
         snprintf(state, sizeof state, "%s/%s", state_dir, sid);
-        if (standin_mkdirs(state_dir, 0750) != 0 ||
-            write_state_file(state, &cfg, &rq, orchestration) != 0) {
-            standin_log("ERROR", "cannot write the document state %s: %s", state,
-                        strerror(errno));
+        if (standin_mkdirs(state_dir, 0750) != 0
+            || write_state_file(state, &cfg, &rq, orchestration) != 0) {
+            standin_log("ERROR", "cannot write the document state %s: %s", state, strerror(errno));
             return 1;
         }
     }
@@ -434,8 +440,8 @@ int main(int argc, char** argv)
         execvp(args[0], args);
         _exit(errno == ENOENT ? 127 : 126);
     }
-    standin_log("INFO", "session started: command %s, pid %d on %s", args[0], (int)child,
-                slave_name);
+    standin_log(
+        "INFO", "session started: command %s, pid %d on %s", args[0], (int)child, slave_name);
     fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
 
     int in_fd = agent_mode ? conn : STDIN_FILENO;
@@ -581,8 +587,10 @@ int main(int argc, char** argv)
         unlink(state);
     }
     if (agent_mode) {
-        unsigned char x[4] = {(unsigned char)(code >> 24), (unsigned char)(code >> 16),
-                              (unsigned char)(code >> 8), (unsigned char)code};
+        unsigned char x[4] = {(unsigned char)(code >> 24),
+                              (unsigned char)(code >> 16),
+                              (unsigned char)(code >> 8),
+                              (unsigned char)code};
         standin_send_frame(conn, 'X', x, sizeof x);
         return 0;
     }

@@ -37,8 +37,8 @@ void standin_log(const char* level, const char* fmt, ...)
     char line[1400];
     int n;
     if (log_sid[0] != '\0') {
-        n = snprintf(line, sizeof line, "%s %s [%s] [%s] %s\n", when, level, log_program, log_sid,
-                     msg);
+        n = snprintf(
+            line, sizeof line, "%s %s [%s] [%s] %s\n", when, level, log_program, log_sid, msg);
     } else {
         n = snprintf(line, sizeof line, "%s %s [%s] %s\n", when, level, log_program, msg);
     }
@@ -104,12 +104,18 @@ int standin_load_config(const char* dir, struct standin_config* cfg)
         }
         *eq = '\0';
         const char* value = eq + 1;
+        if (strlen(value) >= sizeof cfg->ssm_root) {
+            standin_log("ERROR", "%s:%d: value of %s too long", path, lineno, p);
+            rc = -1;
+            continue;
+        }
         if (strcmp(p, "socket") == 0) {
             snprintf(cfg->socket, sizeof cfg->socket, "%s", value);
         } else if (strcmp(p, "ssm_root") == 0) {
             snprintf(cfg->ssm_root, sizeof cfg->ssm_root, "%s", value);
         } else if (strcmp(p, "instance_id") == 0) {
-            if (value[0] == '\0' || strchr(value, '/') != NULL || strcmp(value, "..") == 0) {
+            if (value[0] == '\0' || strchr(value, '/') != NULL || strcmp(value, "..") == 0
+                || strcmp(value, ".") == 0 || strlen(value) >= sizeof cfg->instance_id) {
                 standin_log("ERROR", "%s:%d: bad instance_id", path, lineno);
                 rc = -1;
             }
@@ -211,8 +217,10 @@ int standin_send_frame(int fd, char type, const void* payload, size_t len)
         errno = EMSGSIZE;
         return -1;
     }
-    unsigned char head[5] = {(unsigned char)type, (unsigned char)(len >> 24),
-                             (unsigned char)(len >> 16), (unsigned char)(len >> 8),
+    unsigned char head[5] = {(unsigned char)type,
+                             (unsigned char)(len >> 24),
+                             (unsigned char)(len >> 16),
+                             (unsigned char)(len >> 8),
                              (unsigned char)len};
     char frame[STANDIN_MAX_FRAME + 5];
     memcpy(frame, head, 5);
@@ -228,8 +236,8 @@ ssize_t standin_recv_frame(int fd, char* type, char* payload, size_t size)
     if (standin_read_full(fd, head, 5) != 0) {
         return -1;
     }
-    size_t len = ((size_t)head[1] << 24) | ((size_t)head[2] << 16) | ((size_t)head[3] << 8) |
-                 (size_t)head[4];
+    size_t len = ((size_t)head[1] << 24) | ((size_t)head[2] << 16) | ((size_t)head[3] << 8)
+                 | (size_t)head[4];
     if (len > size || len > STANDIN_MAX_FRAME) {
         errno = EMSGSIZE;
         return -1;

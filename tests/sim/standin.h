@@ -39,8 +39,7 @@
 #define STANDIN_SESSION_WORKER "ssm-session-worker"
 #define STANDIN_CONFIG "configuration/standin.conf"
 #define STANDIN_DEFAULT_SSM_ROOT "/var/lib/amazon/ssm"
-#define STANDIN_DEFAULT_INSTANCE                                                                   \
-    "5f0c1e2d3b4a59687766554433221100ffeeddccbbaa99887766554433221100"
+#define STANDIN_DEFAULT_INSTANCE "5f0c1e2d3b4a59687766554433221100ffeeddccbbaa99887766554433221100"
 
 struct standin_config {
     char dir[STANDIN_PATH_MAX]; /* the agent directory (where the three binaries are) */
@@ -81,6 +80,7 @@ struct standin_frames {
     size_t len;
     size_t consumed; /* bytes of the frame handed out last, dropped on the next call */
 };
+
 /* Reads what is available into the buffer: >0 bytes read, 0 end of file, -1 error. */
 ssize_t standin_frames_fill(struct standin_frames* f, int fd);
 /* Next complete frame in the buffer: 1 with type/payload/len set (payload points into the
