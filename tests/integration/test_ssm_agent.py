@@ -20,6 +20,7 @@ import subprocess
 
 import pytest
 
+from pid1 import markers_in
 from ssm_agent import AGENT_DIR, BIN, GENUINE_WORKER, SSM_ROOT, Task, missing, transcript_body
 
 pytestmark = [
@@ -189,3 +190,17 @@ def test_genuine_worker_run_by_hand_reads_the_channel(task, tmp_path):
     # Without a channel it refuses, and with any other argv it is a usage error.
     assert task.attacker([GENUINE_WORKER, "ecs-execute-command-none"]).returncode == 1
     assert task.attacker([GENUINE_WORKER, sid, "x"]).returncode == 2
+
+
+def test_pid1_reads_the_owner_and_session_id_the_agent_gives(task):
+    # The marker's sid is the worker's argv[1]; owner comes from the state file PID 1 finds at
+    # /var/lib/amazon/ssm in the task (a claim: docs/markers.md).
+    out = task.run_session(SID, f"{BIN} session open", owner="arn:aws:iam::314159265358:user/al")
+    (m,) = [m for m in markers_in(out.stdout) if m["ev"] == "open"]
+    assert m.verify(task.public_key)
+    assert m["sid"] == SID
+    assert m["owner"] == "arn:aws:iam::314159265358:user/al" and m["osrc"] == "ssm-state-file"
+    # Without an owner the state file names none, and the marker has none.
+    out = task.run_session("ecs-execute-command-0no0owner0000000", f"{BIN} session open")
+    (m,) = [m for m in markers_in(out.stdout) if m["ev"] == "open"]
+    assert m["owner"] == ""
