@@ -2,6 +2,7 @@
 #include <agent/audit/cloudtrail.hpp>
 #include <agent/audit/formats.hpp>
 #include <agent/audit/log_reader.hpp>
+#include <agent/audit/render.hpp>
 #include <agent/audit/run.hpp>
 #include <agent/audit/verifier.hpp>
 #include <agent/util/error.hpp>
@@ -285,42 +286,24 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
     totals.signatures += container.signatures_checked();
     join.evidence = &container.evidence();
     join.trail = options.audit ? &trail : nullptr;
+    join.trust = &trust;
+    join.boots = &container.boots();
+    join.container_problems = &container.problems();
     for (const LogVerdict& v : join.verdicts) {
         totals.markers += v.markers;
-    }
-    const std::vector<SessionRow> rows = build_rows(std::move(join));
-
-    totals.sessions = rows.size();
-    for (const SessionRow& row : rows) {
-        if (row.clean()) {
-            ++totals.clean;
-        }
-        for (const Finding f : row.findings.list()) {
-            ++totals.by_finding[f];
-        }
-    }
-    totals.trusted_keys = trust.keys().size();
-    totals.container_problems = container.problems().size();
-    for (const BootReport& b : container.boots()) {
-        totals.container_problems += b.problems.size();
     }
     totals.trail_records = trail.records();
     totals.exec_events = trail.execs().size();
     totals.run_task_events = trail.run_tasks();
-
-    RenderContext ctx;
-    ctx.audit = options.audit;
-    ctx.boots = &container.boots();
-    ctx.container_problems = &container.problems();
-    ctx.trust = &trust;
+    const Assessment assessment = assess(std::move(join), std::move(totals));
+    const Totals& result = assessment.totals;
 
     AuditOutcome outcome;
-    outcome.report =
-        options.json ? render_json(rows, totals, ctx) : render_table(rows, totals, ctx);
-    outcome.input_errors = totals.input_errors;
-    outcome.sessions = totals.sessions;
-    outcome.sessions_with_findings = totals.sessions - totals.clean;
-    outcome.container_findings = totals.container_problems;
+    outcome.report = options.json ? render_json(assessment) : render_table(assessment);
+    outcome.input_errors = result.input_errors;
+    outcome.sessions = result.sessions;
+    outcome.sessions_with_findings = result.sessions - result.clean;
+    outcome.container_findings = result.container_problems;
     return outcome;
 }
 

@@ -4,7 +4,7 @@
 // `execmark verify` and `execmark audit` as library calls: options in, report out. The cli maps
 // the outcome to exit codes (docs/exit-codes.md).
 
-#include <agent/audit/report.hpp>
+#include <agent/audit/assessment.hpp>
 #include <agent/util/result.hpp>
 
 #include <cstdio>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include <agent/audit/report.hpp>
+#include <agent/audit/assessment.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -42,7 +42,7 @@ ExecEvent exec(const std::string& sid, const std::string& session_name = "dana")
     return e;
 }
 
-const SessionRow& row_of(const std::vector<SessionRow>& rows, const std::string& sid)
+const SessionRecord& row_of(const std::vector<SessionRecord>& rows, const std::string& sid)
 {
     for (const auto& r : rows) {
         if (r.session == sid) {
@@ -55,7 +55,7 @@ const SessionRow& row_of(const std::vector<SessionRow>& rows, const std::string&
 
 } // namespace
 
-TEST_CASE("report: time parsing and durations")
+TEST_CASE("assessment: time parsing and durations")
 {
     CHECK(parse_utc_time("1970-01-01T00:00:00Z") == 0);
     CHECK(parse_utc_time("2026-11-24T05:40:04.123Z") == 1795498804123);
@@ -67,7 +67,7 @@ TEST_CASE("report: time parsing and durations")
     CHECK(format_duration(7'500'000) == "2h05m00s");
 }
 
-TEST_CASE("report: verify rows are per session, UNMARKED and BYPASSED")
+TEST_CASE("assessment: verify rows are per session, UNMARKED and BYPASSED")
 {
     std::map<std::string, ExecEvidence, std::less<>> evidence;
     evidence["s-bypass"] =
@@ -76,7 +76,7 @@ TEST_CASE("report: verify rows are per session, UNMARKED and BYPASSED")
     JoinInputs in;
     in.verdicts = {verdict("s-clean", 2), verdict("s-empty", 0), verdict("s-bypass", 0)};
     in.evidence = &evidence;
-    const auto rows = build_rows(std::move(in));
+    const auto rows = build_records(std::move(in));
     REQUIRE(rows.size() == 3); // verify lists session logs only
     CHECK(row_of(rows, "s-clean").clean());
     CHECK(row_of(rows, "s-clean").duration_ms == 720'500);
@@ -84,7 +84,7 @@ TEST_CASE("report: verify rows are per session, UNMARKED and BYPASSED")
     CHECK(row_of(rows, "s-bypass").findings.list() == std::vector<Finding>{Finding::bypassed});
 }
 
-TEST_CASE("report: audit join and attribution statuses")
+TEST_CASE("assessment: audit join and attribution statuses")
 {
     TrailIndex trail;
     trail.add(exec("s-ok"));
@@ -112,7 +112,7 @@ TEST_CASE("report: audit join and attribution statuses")
     trail.add(exec("s-noclaim"));
     in.evidence = &evidence;
     in.trail = &trail;
-    const auto rows = build_rows(std::move(in));
+    const auto rows = build_records(std::move(in));
     const auto& ok = row_of(rows, "s-ok");
     CHECK(ok.clean());
     CHECK(ok.attribution == Attribution::attributed);
@@ -130,33 +130,7 @@ TEST_CASE("report: audit join and attribution statuses")
     CHECK(row_of(rows, "s-noclaim").claim_matches == std::nullopt);
 }
 
-TEST_CASE("report: renderings")
-{
-    TrailIndex trail;
-    trail.add(exec("s-ok"));
-    JoinInputs in;
-    in.verdicts = {verdict("s-ok", 2)};
-    in.trail = &trail;
-    const auto rows = build_rows(std::move(in));
-    Totals totals;
-    totals.sessions = 1;
-    totals.clean = 1;
-    RenderContext ctx;
-    ctx.audit = true;
-    const std::string table = render_table(rows, totals, ctx);
-    CHECK(table.find("SESSION  PRINCIPAL") == 0);
-    CHECK(table.find("assumed-role/Oncall/dana") != std::string::npos);
-    CHECK(table.find("ATTRIBUTED") != std::string::npos);
-    CHECK(table.find("12m00s") != std::string::npos);
-    const std::string json = render_json(rows, totals, ctx);
-    const auto first = Json::parse(json.substr(0, json.find('\n')));
-    CHECK(first["type"] == "session");
-    CHECK(first["status"] == "ATTRIBUTED");
-    CHECK(first["principal"]["arn"] == "arn:aws:sts::1:assumed-role/Oncall/dana");
-    CHECK(first["duration_s"] == 720);
-}
-
-TEST_CASE("report: an unbound log stands for its session in the join")
+TEST_CASE("assessment: an unbound log stands for its session in the join")
 {
     TrailIndex trail;
     trail.add(exec("s-stdin"));
@@ -167,7 +141,7 @@ TEST_CASE("report: an unbound log stands for its session in the join")
     JoinInputs in;
     in.verdicts = {v};
     in.trail = &trail;
-    const auto rows = build_rows(std::move(in));
+    const auto rows = build_records(std::move(in));
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].session == "s-stdin");
     CHECK(rows[0].exec.has_value());

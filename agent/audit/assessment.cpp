@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: MIT
+#include <agent/audit/assessment.hpp>
+#include <agent/marker/marker.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+namespace execmark::audit {
+
+namespace {
+
+bool two_digits(std::string_view s, std::size_t at, int& out)
+{
+    if (at + 2 > s.size() || s[at] < '0' || s[at] > '9' || s[at + 1] < '0' || s[at + 1] > '9') {
+        return false;
+    }
+    out = (s[at] - '0') * 10 + (s[at + 1] - '0');
+    return true;
+}
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2 ? 1 : 0;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned mp = m > 2 ? m - 3 : m + 9; // March = 0
+    const unsigned doy = (153 * mp + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void add_problem(SessionRecord& row, Finding f, std::string where, std::string detail)
+{
+    row.findings.add(f);
+    row.problems.push_back({f, std::move(where), std::move(detail)});
+}
+
+// The status rules of one session (docs/auditing.md, "Statuses").
+void assess_session(SessionRecord& row, bool audit)
+{
+    const bool genuine = row.own > 0 || row.findings.has(Finding::unsigned_marker);
+    const bool tampered = row.findings.has(Finding::forged) || row.findings.has(Finding::replayed)
+                          || row.findings.has(Finding::mangled);
+    const std::string where = row.logs.empty() ? row.session : row.logs.front();
+    if (!genuine) {
+        if (row.seen) {
+            row.attribution = Attribution::bypassed;
+            add_problem(
+                row,
+                Finding::bypassed,
+                row.seen->where,
+                row.logs.empty()
+                    ? "PID 1 saw this session (exec.seen) and no session log was given"
+                    : "PID 1 saw this session (exec.seen); its log has none of its markers");
+        } else if (!tampered && !(audit && !row.exec && row.logs.empty())) {
+            row.attribution = Attribution::unmarked;
+            add_problem(row,
+                        Finding::unmarked,
+                        where,
+                        row.logs.empty() ? "no session log was given for this session"
+                                         : "the session log has none of the session's markers");
+        }
+    }
+    if (!audit) {
+        return;
+    }
+    if (!row.exec) {
+        if (!row.logs.empty()) {
+            row.attribution = Attribution::orphan;
+            add_problem(row, Finding::orphan, where, "no ExecuteCommand event for this session id");
+        }
+        return;
+    }
+    if (row.own == 0) {
+        return;
+    }
+    const ExecEvent& ev = *row.exec;
+    bool mismatch = false;
+    if (row.facts_verified && !row.facts.claim.empty()) {
+        row.claim_matches = claim_matches(row.facts.claim, ev.principal);
+        if (!*row.claim_matches) {
+            mismatch = true;
+            add_problem(row,
+                        Finding::mismatch,
+                        where,
+                        "claim \"" + row.facts.claim + "\" is not the principal "
+                            + (ev.principal.arn.empty() ? principal_display(ev.principal)
+                                                        : ev.principal.arn));
+        }
+    }
+    const std::string ct_task = !ev.task_arn.empty() ? ev.task_arn : ev.task;
+    if (!row.facts.task.empty() && !ct_task.empty()
+        && task_id_of(row.facts.task) != task_id_of(ct_task)) {
+        mismatch = true;
+        add_problem(row,
+                    Finding::mismatch,
+                    where,
+                    "markers name task " + row.facts.task + ", CloudTrail " + ct_task);
+    }
+    if (!row.facts.ctr.empty() && !ev.container.empty() && row.facts.ctr != ev.container) {
+        mismatch = true;
+        add_problem(row,
+                    Finding::mismatch,
+                    where,
+                    "markers name container " + row.facts.ctr + ", CloudTrail " + ev.container);
+    }
+    const auto open_ms = marker::parse_timestamp(row.facts.open_ts);
+    const auto call_ms = parse_utc_time(ev.event_time);
+    if (open_ms && call_ms && *open_ms + k_max_clock_skew_ms < *call_ms) {
+        mismatch = true;
+        add_problem(row,
+                    Finding::mismatch,
+                    where,
+                    "open marker (" + row.facts.open_ts
+                        + ") is older than the ExecuteCommand call (" + ev.event_time + ")");
+    }
+    row.attribution = mismatch ? Attribution::mismatch : Attribution::attributed;
+}
+
+void fill_times(SessionRecord& row)
+{
+    if (row.exec && !row.exec->event_time.empty()) {
+        row.start = row.exec->event_time;
+    } else if (!row.facts.open_ts.empty()) {
+        row.start = row.facts.open_ts;
+    } else if (row.seen) {
+        row.start = row.seen->seen_ts;
+    }
+    if (!row.facts.close_ts.empty()) {
+        row.end = row.facts.close_ts;
+    } else if (row.seen) {
+        row.end = row.seen->gone_ts;
+    }
+    const auto open = marker::parse_timestamp(row.facts.open_ts);
+    const auto close = marker::parse_timestamp(row.facts.close_ts);
+    if (open && close && *close >= *open) {
+        row.duration_ms = *close - *open;
+    } else if (row.seen) {
+        const auto seen = marker::parse_timestamp(row.seen->seen_ts);
+        const auto gone = marker::parse_timestamp(row.seen->gone_ts);
+        if (seen && gone && *gone >= *seen) {
+            row.duration_ms = *gone - *seen;
+        }
+    }
+}
+
+} // namespace
+
+std::string_view attribution_name(Attribution a)
+{
+    switch (a) {
+    case Attribution::none:
+        return "-";
+    case Attribution::attributed:
+        return "ATTRIBUTED";
+    case Attribution::mismatch:
+        return "MISMATCH";
+    case Attribution::unmarked:
+        return "UNMARKED";
+    case Attribution::orphan:
+        return "ORPHAN";
+    case Attribution::bypassed:
+        return "BYPASSED";
+    }
+    return "-";
+}
+
+std::optional<std::int64_t> parse_utc_time(std::string_view s)
+{
+    int year_hi = 0;
+    int year_lo = 0;
+    int month = 0;
+    int day = 0;
+    int hour = 0;
+    int minute = 0;
+    int second = 0;
+    if (s.size() < 20 || !two_digits(s, 0, year_hi) || !two_digits(s, 2, year_lo) || s[4] != '-'
+        || !two_digits(s, 5, month) || s[7] != '-' || !two_digits(s, 8, day)
+        || (s[10] != 'T' && s[10] != ' ') || !two_digits(s, 11, hour) || s[13] != ':'
+        || !two_digits(s, 14, minute) || s[16] != ':' || !two_digits(s, 17, second)) {
+        return std::nullopt;
+    }
+    std::size_t i = 19;
+    std::int64_t ms = 0;
+    if (s[i] == '.') {
+        ++i;
+        std::int64_t scale = 100;
+        const std::size_t start = i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+            ms += (s[i] - '0') * scale;
+            scale /= 10;
+            ++i;
+        }
+        if (i == start) {
+            return std::nullopt;
+        }
+    }
+    if (i + 1 != s.size() || s[i] != 'Z') {
+        return std::nullopt;
+    }
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+        return std::nullopt;
+    }
+    const std::int64_t days = days_from_civil(
+        year_hi * 100 + year_lo, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    return ((days * 24 + hour) * 60 + minute) * 60000 + second * 1000 + ms;
+}
+
+std::string format_duration(std::int64_t ms)
+{
+    const std::int64_t s = ms / 1000;
+    char buf[48];
+    if (s < 60) {
+        std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(s));
+    } else if (s < 3600) {
+        std::snprintf(buf,
+                      sizeof buf,
+                      "%lldm%02llds",
+                      static_cast<long long>(s / 60),
+                      static_cast<long long>(s % 60));
+    } else {
+        std::snprintf(buf,
+                      sizeof buf,
+                      "%lldh%02lldm%02llds",
+                      static_cast<long long>(s / 3600),
+                      static_cast<long long>((s / 60) % 60),
+                      static_cast<long long>(s % 60));
+    }
+    return buf;
+}
+
+std::vector<SessionRecord> build_records(JoinInputs inputs)
+{
+    const bool audit = inputs.trail != nullptr;
+    std::map<std::string, SessionRecord> rows; // key: session id ("?<source>" for unbound logs)
+    for (LogVerdict& v : inputs.verdicts) {
+        const std::string key = v.id.own_sid.empty() ? "?" + v.id.source : v.sid;
+        SessionRecord& row = rows[key];
+        row.session = v.sid.empty() ? "-" : v.sid;
+        row.logs.push_back(v.id.source);
+        row.findings.merge(v.findings);
+        for (auto& p : v.problems) {
+            row.problems.push_back(std::move(p));
+        }
+        row.more_problems += v.more_problems;
+        row.markers += v.markers;
+        row.verified += v.verified;
+        row.own += v.own;
+        const bool verified_facts = v.facts.has_open || v.facts.has_close;
+        if (verified_facts && !row.facts_verified) {
+            row.facts = v.facts;
+            row.facts_verified = true;
+        } else if (!row.facts_verified && row.facts.claim.empty()) {
+            row.facts.claim = v.facts.claim;
+        } else if (verified_facts && !row.facts.has_close && v.facts.has_close) {
+            row.facts.has_close = true;
+            row.facts.close_ts = v.facts.close_ts;
+            row.facts.fin = v.facts.fin;
+            row.facts.rc = v.facts.rc;
+        }
+    }
+    // Sessions known only from CloudTrail or the container log get rows of their own, unless an
+    // unbound log (stdin without --session) already stands for them.
+    std::set<std::string> unbound_sessions;
+    for (const auto& [key, row] : rows) {
+        if (key.starts_with('?')) {
+            unbound_sessions.insert(row.session);
+        }
+    }
+    const auto add_session = [&](const std::string& sid) {
+        if (!unbound_sessions.contains(sid)) {
+            rows[sid].session = sid;
+        }
+    };
+    if (audit) {
+        for (const auto& [sid, ev] : inputs.trail->execs()) {
+            add_session(sid);
+        }
+    }
+    if (audit && inputs.evidence != nullptr) {
+        for (const auto& [sid, ev] : *inputs.evidence) {
+            add_session(sid);
+        }
+    }
+    std::vector<SessionRecord> out;
+    out.reserve(rows.size());
+    for (auto& [key, row] : rows) {
+        if (inputs.evidence != nullptr) {
+            if (const auto it = inputs.evidence->find(row.session); it != inputs.evidence->end()) {
+                row.seen = it->second;
+            }
+        }
+        if (audit) {
+            if (const ExecEvent* ev = inputs.trail->find_exec(row.session)) {
+                row.exec = *ev;
+                const std::string task = !ev->task_arn.empty() ? ev->task_arn : ev->task;
+                if (const RunTaskEvent* run = inputs.trail->find_run_task(task)) {
+                    row.run_task = *run;
+                }
+            }
+        }
+        assess_session(row, audit);
+        fill_times(row);
+        out.push_back(std::move(row));
+    }
+    std::sort(out.begin(), out.end(), [](const SessionRecord& a, const SessionRecord& b) {
+        const auto ta = parse_utc_time(a.start).value_or(INT64_MAX);
+        const auto tb = parse_utc_time(b.start).value_or(INT64_MAX);
+        return ta != tb ? ta < tb : a.session < b.session;
+    });
+    return out;
+}
+
+std::string SessionRecord::primary_status(bool audit) const
+{
+    if (findings.empty()) {
+        return audit ? std::string(attribution_name(attribution)) : "OK";
+    }
+    return std::string(finding_name(findings.list().front()));
+}
+
+std::string SessionRecord::task() const
+{
+    if (exec && !exec->task_arn.empty()) {
+        return exec->task_arn;
+    }
+    return exec && !exec->task.empty() ? exec->task : facts.task;
+}
+
+std::string SessionRecord::container() const
+{
+    return exec && !exec->container.empty() ? exec->container : facts.ctr;
+}
+
+std::string SessionRecord::cluster() const
+{
+    return facts.cluster.empty() && exec ? exec->cluster : facts.cluster;
+}
+
+Assessment assess(JoinInputs inputs, Totals reading)
+{
+    Assessment out;
+    out.audit = inputs.trail != nullptr;
+    out.totals = std::move(reading);
+    Totals& totals = out.totals;
+    const TrustStore* trust = inputs.trust;
+    const std::vector<BootReport>* boots = inputs.boots;
+    if (inputs.container_problems != nullptr) {
+        out.container_problems = *inputs.container_problems;
+    }
+    out.sessions = build_records(std::move(inputs));
+
+    totals.sessions = out.sessions.size();
+    for (const SessionRecord& row : out.sessions) {
+        if (row.clean()) {
+            ++totals.clean;
+        }
+        for (const Finding f : row.findings.list()) {
+            ++totals.by_finding[f];
+        }
+    }
+    totals.container_problems = out.container_problems.size();
+    if (boots != nullptr) {
+        for (const BootReport& b : *boots) {
+            totals.container_problems += b.problems.size();
+            out.boot_problems.insert(out.boot_problems.end(), b.problems.begin(), b.problems.end());
+        }
+    }
+    if (trust != nullptr) {
+        totals.trusted_keys = trust->keys().size();
+        for (const auto& [kid, key] : trust->keys()) {
+            KeyRecord k{
+                kid, marker::base64url(key.pub), key.origin, key.boot_ts, key.task, key.ctr, {}};
+            if (boots != nullptr) {
+                for (const BootReport& b : *boots) {
+                    if (b.kid == kid) {
+                        k.boots.push_back({b.markers, b.problems});
+                    }
+                }
+            }
+            out.keys.push_back(std::move(k));
+        }
+    }
+    return out;
+}
+
+} // namespace execmark::audit
