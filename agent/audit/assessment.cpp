@@ -63,6 +63,28 @@ void assess_session(SessionRecord& row, bool audit)
                                          : "the session log has none of the session's markers");
         }
     }
+    if (genuine && row.facts_verified) {
+        // When: PID 1 signed when the session worker started, and when the shell was last
+        // seen alive; a hook runs at once, and a close comes as the shell ends.
+        const auto open_ms = marker::parse_timestamp(row.facts.open_ts);
+        if (row.facts.wst && open_ms && *open_ms - *row.facts.wst > k_max_open_delay_ms) {
+            add_problem(row,
+                        Finding::late_open,
+                        where,
+                        "the open was signed " + format_duration(*open_ms - *row.facts.wst)
+                            + " after the session worker started: the shell ran unmarked first");
+        }
+        const auto close_ms = marker::parse_timestamp(row.facts.close_ts);
+        if (row.seen && row.seen->clast && close_ms
+            && *row.seen->clast - *close_ms > k_max_close_lead_ms) {
+            add_problem(row,
+                        Finding::early_close,
+                        where,
+                        "the last close was signed " + format_duration(*row.seen->clast - *close_ms)
+                            + " before PID 1 last saw the session's shell alive: work went on"
+                              " after it");
+        }
+    }
     if (!audit) {
         return;
     }
@@ -89,6 +111,18 @@ void assess_session(SessionRecord& row, bool audit)
                             + (ev.principal.arn.empty() ? principal_display(ev.principal)
                                                         : ev.principal.arn));
         }
+    }
+    if (row.facts_verified && !row.facts.owner.empty() && row.facts.owner != ev.principal.arn
+        && !claim_matches(row.facts.owner, ev.principal)) {
+        // The SessionOwner in the SSM agent's state file is writable by root: a claim.
+        mismatch = true;
+        add_problem(row,
+                    Finding::mismatch,
+                    where,
+                    "owner \"" + row.facts.owner + "\" (" + row.facts.osrc
+                        + ") is not the principal "
+                        + (ev.principal.arn.empty() ? principal_display(ev.principal)
+                                                    : ev.principal.arn));
     }
     const std::string ct_task = !ev.task_arn.empty() ? ev.task_arn : ev.task;
     if (!row.facts.task.empty() && !ct_task.empty()
@@ -371,8 +405,14 @@ Assessment assess(JoinInputs inputs, Totals reading)
     if (trust != nullptr) {
         totals.trusted_keys = trust->keys().size();
         for (const auto& [kid, key] : trust->keys()) {
-            KeyRecord k{
-                kid, marker::base64url(key.pub), key.origin, key.boot_ts, key.task, key.ctr, {}};
+            KeyRecord k{kid,
+                        marker::base64url(key.pub),
+                        std::string(key_trust_name(key.trust)),
+                        key.origin,
+                        key.boot_ts,
+                        key.task,
+                        key.ctr,
+                        {}};
             if (boots != nullptr) {
                 for (const BootReport& b : *boots) {
                     if (b.kid == kid) {
@@ -381,6 +421,16 @@ Assessment assess(JoinInputs inputs, Totals reading)
                 }
             }
             out.keys.push_back(std::move(k));
+        }
+        for (const auto& [kid, key] : trust->injected()) {
+            out.keys.push_back({kid,
+                                marker::base64url(key.pub),
+                                std::string(key_trust_name(key.trust)),
+                                key.origin,
+                                key.boot_ts,
+                                key.task,
+                                key.ctr,
+                                {}});
         }
     }
     return out;

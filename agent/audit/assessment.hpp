@@ -26,6 +26,13 @@ namespace execmark::audit {
 // A marker's open time may be this much earlier than its ExecuteCommand call (clock skew
 // between the container and CloudTrail) before it is a MISMATCH.
 inline constexpr std::int64_t k_max_clock_skew_ms = 5 * 60 * 1000;
+// An open signed this long after its session worker started is LATE-OPEN: a shell runs its rc
+// file within a second of starting, 30 s covers a starved machine (docs/auditing.md).
+inline constexpr std::int64_t k_max_open_delay_ms = 30 * 1000;
+// A last close signed this long before PID 1 last saw the shell alive is EARLY-CLOSE: the close
+// is sent by the exiting shell (or the wrapper after it), so an honest one comes after that
+// sighting; 5 s covers scheduling.
+inline constexpr std::int64_t k_max_close_lead_ms = 5 * 1000;
 
 enum class Attribution {
     none,       // verify: no CloudTrail
@@ -76,7 +83,8 @@ struct KeyBoot {
 // One trusted key: one "Trusted keys" line, one {"type":"key"} JSON line.
 struct KeyRecord {
     std::string kid, pub; // pub: base64url
-    std::string origin, boot_ts, task, ctr;
+    std::string trust;    // key_trust_name: given, first-boot, restart, KEY-UNPROVEN, KEY-INJECTED
+    std::string origin, boot_ts, task, ctr; // origin: why it is trusted
     std::vector<KeyBoot> boots; // the container logs' boots under this key
 };
 

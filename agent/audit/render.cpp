@@ -152,7 +152,7 @@ std::string keys_section(const Assessment& a)
     }
     std::string out = "\nTrusted keys:\n";
     for (const KeyRecord& key : a.keys) {
-        std::string line = "  " + key.kid + "  " + key.origin;
+        std::string line = "  " + key.kid + "  " + key.trust + ": " + key.origin;
         if (!key.task.empty() || !key.ctr.empty()) {
             line += "  task " + std::string(task_id_of(key.task)) + " container " + key.ctr;
         }
@@ -327,6 +327,7 @@ OJson key_json(const KeyRecord& key)
     OJson j = {{"type", "key"},
                {"kid", key.kid},
                {"pub", key.pub},
+               {"trust", key.trust},
                {"origin", key.origin},
                {"boot_ts", nullable(key.boot_ts)},
                {"task", nullable(key.task)},

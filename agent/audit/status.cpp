@@ -9,12 +9,17 @@ namespace {
 
 constexpr std::array<std::string_view, k_finding_count> k_names = {
     "FORGED",
+    "KEY-INJECTED",
+    "FAKE-WORKER",
     "REPLAYED",
     "BYPASSED",
     "ALTERED",
     "REORDERED",
     "GAP",
     "MISMATCH",
+    "LATE-OPEN",
+    "EARLY-CLOSE",
+    "KEY-UNPROVEN",
     "MANGLED",
     "NO-CLOSE",
     "UNMARKED",

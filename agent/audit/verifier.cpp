@@ -46,6 +46,10 @@ void fill_facts(SessionFacts& facts, const marker::Fields& f)
     facts.cluster = str_field(f, "cluster");
     facts.ctr = str_field(f, "ctr");
     facts.kid = f.kid;
+    facts.wchk = str_field(f, "wchk");
+    if (const auto it = f.num.find("wst"); it != f.num.end() && it->second > 0) {
+        facts.wst = it->second;
+    }
 }
 
 } // namespace
@@ -82,6 +86,42 @@ TrustedKey* TrustStore::find_mutable(std::string_view kid)
 {
     const auto it = m_keys.find(kid);
     return it == m_keys.end() ? nullptr : &it->second;
+}
+
+void TrustStore::mark_injected(std::string_view kid, std::string why)
+{
+    const auto it = m_keys.find(kid);
+    if (it == m_keys.end()) {
+        return;
+    }
+    TrustedKey key = std::move(it->second);
+    m_keys.erase(it);
+    key.trust = KeyTrust::injected;
+    key.origin = std::move(why);
+    m_injected.try_emplace(key.kid, std::move(key));
+}
+
+const TrustedKey* TrustStore::find_injected(std::string_view kid) const
+{
+    const auto it = m_injected.find(kid);
+    return it == m_injected.end() ? nullptr : &it->second;
+}
+
+std::string_view key_trust_name(KeyTrust trust)
+{
+    switch (trust) {
+    case KeyTrust::given:
+        return "given";
+    case KeyTrust::first_boot:
+        return "first-boot";
+    case KeyTrust::restart:
+        return "restart";
+    case KeyTrust::unproven:
+        return "KEY-UNPROVEN";
+    case KeyTrust::injected:
+        return "KEY-INJECTED";
+    }
+    return "given";
 }
 
 std::string_view kid_hint(std::string_view payload)
@@ -239,10 +279,14 @@ void SessionLogCheck::on_candidate(const CandidateLine& line)
             m_boot_keys.emplace(kid);
         }
         m_untrusted_kids.emplace(kid);
+        const TrustedKey* injected = m_trust.find_injected(kid);
         problem(Finding::forged,
                 line.where,
                 "signed with key " + (kid.empty() ? std::string("(none)") : std::string(kid))
-                    + ", which no container log or --key vouches for");
+                    + (injected != nullptr
+                           ? ", whose boot marker was injected into a container log ("
+                                 + injected->origin + ")"
+                           : ", which no container log or --key vouches for"));
         return;
     }
     ++m_signatures;
@@ -268,6 +312,22 @@ void SessionLogCheck::on_candidate(const CandidateLine& line)
         return;
     }
     ++m_verdict.verified;
+    if (key->trust == KeyTrust::unproven && !m_verdict.findings.has(Finding::key_unproven)) {
+        problem(Finding::key_unproven,
+                line.where,
+                "signed by key " + key->kid + ": " + key->origin);
+    }
+    if (const std::string wchk = str_field(*fields, "wchk");
+        !wchk.empty() && wchk != "ok" && wchk != "none") {
+        // PID 1 signed this for a process under an imitation of the session worker: whoever
+        // ran it worked in this session's terminal (the attacker's own log, not the victim's).
+        problem(Finding::fake_worker,
+                line.where,
+                "marker " + fields->ev + " of " + fields->sid
+                    + " was asked for under a process imitating the session worker of "
+                    + str_field(*fields, "wsid") + " (failed check: " + wchk + ")");
+        return;
+    }
     if (m_verdict.sid.empty()) {
         // Unknown own session id: bind to the first verified marker, and say so (UNBOUND).
         m_verdict.sid = fields->sid;
@@ -424,12 +484,7 @@ void ContainerLogCheck::on_candidate(const CandidateLine& line)
             problem(Finding::forged, where, "boot marker is not signed by the key it carries");
             return;
         }
-        TrustedKey key;
-        key.kid = fields->kid;
-        key.pub = *pub;
-        key.origin = where;
-        key.boot_ts = fields->ts;
-        m_trust.add(std::move(key));
+        new_boot_key(*fields, *pub, where);
         verified(*fields, ex.payload, where);
         return;
     }
@@ -440,10 +495,64 @@ void ContainerLogCheck::on_candidate(const CandidateLine& line)
     }
 }
 
+void ContainerLogCheck::new_boot_key(const marker::Fields& fields,
+                                     const marker::PublicKey& pub,
+                                     const std::string& where)
+{
+    // Only the first boot key of a stream is trusted, or one that follows a verified shutdown
+    // of the stream's current key (a restart): anybody can append a boot marker of their own
+    // key to the container log through a process's stdout.
+    Stream& stream = m_streams[m_log.source];
+    TrustedKey key;
+    key.kid = fields.kid;
+    key.pub = pub;
+    key.boot_ts = fields.ts;
+    if (stream.current.empty()) {
+        key.trust = KeyTrust::first_boot;
+        key.origin = "first boot marker of " + where;
+        stream.current = key.kid;
+        stream.shut_down = false;
+    } else if (stream.shut_down) {
+        key.trust = KeyTrust::restart;
+        key.origin = "boot marker " + where + " after the verified shutdown of " + stream.current;
+        stream.current = key.kid;
+        stream.shut_down = false;
+    } else {
+        // A crash restart (no shutdown) or an injection: told apart below if the previous key
+        // signs again after this line (then it was alive: injected), else never clean.
+        key.trust = KeyTrust::unproven;
+        key.origin = "boot marker " + where + " while " + stream.current
+                     + " had written no shutdown: a restart after a crash cannot be told from"
+                       " an injected key";
+        stream.successors.push_back(key.kid);
+    }
+    BootReport& boot = boot_for(key.kid);
+    boot.trust = key.trust;
+    m_trust.add(std::move(key));
+}
+
 void ContainerLogCheck::verified(const marker::Fields& fields,
                                  std::string_view payload,
                                  const std::string& where)
 {
+    if (const auto st = m_streams.find(m_log.source);
+        st != m_streams.end() && st->second.current == fields.kid
+        && fields.ev != marker::k_ev_boot) {
+        // The stream's key signs after later boot markers: they were not a restart.
+        for (const std::string& successor : st->second.successors) {
+            if (const TrustedKey* k = m_trust.find(successor); k != nullptr) {
+                const std::string why = k->origin.substr(0, k->origin.find(" while "))
+                                        + ", and " + fields.kid + " still signed at " + where;
+                problem(Finding::key_injected, where, "key " + successor + ": " + why);
+                boot_for(successor).trust = KeyTrust::injected;
+                m_trust.mark_injected(successor, why);
+            }
+        }
+        st->second.successors.clear();
+        if (fields.ev == marker::k_ev_shutdown) {
+            st->second.shut_down = true;
+        }
+    }
     BootReport& boot = boot_for(fields.kid);
     ++boot.markers;
     if (fields.sid != std::string(marker::k_boot_sid_prefix) + fields.kid) {
@@ -474,14 +583,29 @@ void ContainerLogCheck::verified(const marker::Fields& fields,
         if (wsid.empty()) {
             return;
         }
+        const std::string wchk = str_field(fields, "wchk");
+        if (!wchk.empty() && wchk != "ok") {
+            // Not the SSM agent's worker: no evidence of a session, a finding of the container.
+            if (fields.ev == marker::k_ev_exec_seen) {
+                boot.problems.push_back({Finding::fake_worker,
+                                         where,
+                                         "a process imitating a session worker claimed " + wsid
+                                             + " (failed check: " + wchk + ")"});
+            }
+            return;
+        }
         ExecEvidence& ev = m_evidence[wsid];
         ev.wsid = wsid;
         ev.kid = fields.kid;
+        ev.wchk = wchk;
         if (fields.ev == marker::k_ev_exec_seen) {
             ev.seen_ts = fields.ts;
             ev.where = where;
         } else {
             ev.gone_ts = fields.ts;
+            if (const auto it = fields.num.find("clast"); it != fields.num.end() && it->second > 0) {
+                ev.clast = it->second;
+            }
             if (ev.where.empty()) {
                 ev.where = where;
             }
@@ -491,6 +615,13 @@ void ContainerLogCheck::verified(const marker::Fields& fields,
 
 void ContainerLogCheck::finish()
 {
+    for (auto& [source, stream] : m_streams) {
+        for (const std::string& successor : stream.successors) {
+            if (const TrustedKey* k = m_trust.find(successor); k != nullptr) {
+                problem(Finding::key_unproven, source, "key " + successor + ": " + k->origin);
+            }
+        }
+    }
     std::vector<Deferred> deferred = std::move(m_deferred);
     m_deferred.clear();
     for (const Deferred& d : deferred) {

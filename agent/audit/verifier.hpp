@@ -26,10 +26,21 @@ inline constexpr std::size_t k_max_problems_per_log = 20;
 // Container-log markers whose boot marker has not been read yet, kept until the end.
 inline constexpr std::size_t k_max_deferred_markers = 100000;
 
+// Why a key may sign (docs/auditing.md, "Key trust").
+enum class KeyTrust {
+    given,      // --key
+    first_boot, // the first boot marker of its container-log stream
+    restart,    // a later boot marker right after a verified shutdown of the previous key
+    unproven,   // a later boot marker with no shutdown before it: a crash restart or an
+                // injection the log cannot tell apart; never clean (KEY-UNPROVEN)
+    injected,   // a later boot marker after which the previous key still signed: not trusted
+};
+
 struct TrustedKey {
     std::string kid;
     marker::PublicKey pub{};
-    std::string origin;  // "--key", or where the boot marker was
+    KeyTrust trust = KeyTrust::given;
+    std::string origin;  // why it is trusted (or not): "--key", "first boot of <stream>, line N"
     std::string boot_ts; // from the boot marker
     std::string task, cluster, ctr;
 };
@@ -46,6 +57,16 @@ public:
 
     TrustedKey* find_mutable(std::string_view kid);
 
+    // Drops a key found injected; it is kept for the reasons shown (find_injected).
+    void mark_injected(std::string_view kid, std::string why);
+
+    [[nodiscard]] const TrustedKey* find_injected(std::string_view kid) const;
+
+    [[nodiscard]] const std::map<std::string, TrustedKey, std::less<>>& injected() const
+    {
+        return m_injected;
+    }
+
     [[nodiscard]] const std::map<std::string, TrustedKey, std::less<>>& keys() const
     {
         return m_keys;
@@ -53,6 +74,7 @@ public:
 
 private:
     std::map<std::string, TrustedKey, std::less<>> m_keys;
+    std::map<std::string, TrustedKey, std::less<>> m_injected;
 };
 
 // The kid of a payload without parsing it (the core key order is fixed: v, ev, ts, kid), so
@@ -96,6 +118,8 @@ private:
 // What the markers of a session say about it (from verified markers only).
 struct SessionFacts {
     std::string claim, owner, osrc, reason, shell, tty, mode, cfix;
+    std::string wchk;                  // the open's worker check ("ok" under the SSM agent)
+    std::optional<std::int64_t> wst;   // the session worker's start (open), Unix ms
     std::string task, cluster, ctr, kid;
     std::string open_ts, close_ts, fin;
     std::optional<std::int64_t> rc;
@@ -156,12 +180,15 @@ struct ExecEvidence {
     std::string seen_ts, gone_ts;
     std::string kid;
     std::string where;
+    std::string wchk;                  // the worker check of exec.seen ("ok": the agent's)
+    std::optional<std::int64_t> clast; // exec.gone: last time the session's command lived
 };
 
 // One boot chain of a container log and its findings.
 struct BootReport {
     std::string kid;
     std::string source;
+    KeyTrust trust = KeyTrust::first_boot;
     std::string boot_ts, shutdown_ts;
     std::string task, ctr;
     std::uint64_t markers = 0;
@@ -205,7 +232,18 @@ private:
         std::string where;
     };
 
+    // The key trust of one container-log stream: its current key and whether that key's
+    // shutdown was verified; later boot markers not preceded by one wait in `successor`.
+    struct Stream {
+        std::string current;
+        bool shut_down = false;
+        std::vector<std::string> successors; // unproven later keys of this stream
+    };
+
     void verified(const marker::Fields& fields, std::string_view payload, const std::string& where);
+    void new_boot_key(const marker::Fields& fields,
+                      const marker::PublicKey& pub,
+                      const std::string& where);
     void problem(Finding f, std::string where, std::string detail);
     BootReport& boot_for(std::string_view kid);
 
@@ -216,7 +254,12 @@ private:
     std::vector<BootReport> m_boots;
     std::vector<Deferred> m_deferred;
     std::vector<Problem> m_problems;
+    std::map<std::string, Stream, std::less<>> m_streams; // by container-log source
     std::uint64_t m_signatures = 0;
 };
+
+// The name of a key trust for reports ("given", "first-boot", "restart", "KEY-UNPROVEN",
+// "KEY-INJECTED").
+std::string_view key_trust_name(KeyTrust trust);
 
 } // namespace execmark::audit

@@ -43,12 +43,12 @@ struct SessionFacts {
     std::string owner; // SessionOwner as read from the SSM agent's state file (a claim)
     std::string osrc;  // where owner came from
     std::int64_t cpid = 0;
-    std::string mode; // "hook" / "wrapper"
-    std::string wchk; // the worker check (session::worker_check_name): "ok" under SSM
-    std::string wsid; // the id a worker-looking ancestor claimed when wchk is a failure
+    std::string mode;     // "hook" / "wrapper"
+    std::string wchk;     // the worker check (session::worker_check_name): "ok" under SSM
+    std::string wsid;     // the id a worker-looking ancestor claimed when wchk is a failure
     std::int64_t wst = 0; // the session worker's start, Unix ms (0 unknown / none)
     std::int64_t sst = 0; // the session's command (the shell or wrapper) start, Unix ms
-    std::string fin;  // close only
+    std::string fin;      // close only
     std::int64_t rc = 0;
 };
 

@@ -124,8 +124,8 @@ WorkerChain check_worker_chain(pid_t worker, const std::string& proc_root)
         return chain;
     }
     const pid_t agent_pid = agent_worker->stat.ppid;
-    const auto agent = agent_pid > 1 ? agent_link(agent_pid, k_agent_name, proc_root)
-                                     : std::optional<Link>();
+    const auto agent =
+        agent_pid > 1 ? agent_link(agent_pid, k_agent_name, proc_root) : std::optional<Link>();
     if (!agent) {
         chain.check = WorkerCheck::agent;
         return chain;

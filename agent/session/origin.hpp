@@ -25,8 +25,9 @@ inline constexpr std::string_view k_agent_name = "amazon-ssm-agent";
 
 // The outcome of checking that a process whose argv looks like a session worker is the SSM
 // agent's: `ssm-session-worker <sid>` (argv exactly path + id, the executable so named) whose
-// parent runs `ssm-agent-worker`, whose parent runs `amazon-ssm-agent` with parent pid 0 in our PID namespace — started from outside by the runtime, which no process
-// inside can arrange — all three executables in one directory on one device.
+// parent runs `ssm-agent-worker`, whose parent runs `amazon-ssm-agent` with parent pid 0 in our PID
+// namespace — started from outside by the runtime, which no process inside can arrange — all three
+// executables in one directory on one device.
 enum class WorkerCheck {
     ok,         // the SSM agent's session worker
     none,       // no session worker in the ancestry at all
@@ -44,8 +45,8 @@ std::string_view worker_check_name(WorkerCheck check);
 
 struct WorkerChain {
     WorkerCheck check = WorkerCheck::none;
-    std::string sid;               // argv[1]: the session id it claims (valid or not)
-    std::int64_t start_ms = 0;     // the worker's start, Unix ms (0 unknown)
+    std::string sid;           // argv[1]: the session id it claims (valid or not)
+    std::int64_t start_ms = 0; // the worker's start, Unix ms (0 unknown)
 };
 
 // Checks the process chain above `worker` (a process whose argv passed is_session_worker).

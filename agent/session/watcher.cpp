@@ -76,8 +76,7 @@ std::vector<WatchEvent> SessionWatcher::update(const std::vector<WorkerSeen>& cu
         present.insert(w.pid);
         const auto it = m_known.find(w.pid);
         if (it != m_known.end() && it->second.seen.sid == w.sid) {
-            it->second.command_last_ms =
-                std::max(it->second.command_last_ms, w.command_alive_ms);
+            it->second.command_last_ms = std::max(it->second.command_last_ms, w.command_alive_ms);
             continue;
         }
         if (it != m_known.end()) {

@@ -15,10 +15,10 @@ namespace execmark::session {
 // One process that looks like an ssm-session-worker (comm and argv), as seen in /proc.
 struct WorkerSeen {
     pid_t pid = 0;
-    std::string sid;                      // the session id its argv claims
-    WorkerCheck check = WorkerCheck::ok;  // check_worker_chain when first seen
-    std::int64_t start_ms = 0;            // its start, Unix ms (0 unknown)
-    std::int64_t command_alive_ms = 0;    // this scan's time when its command (child) lives
+    std::string sid;                     // the session id its argv claims
+    WorkerCheck check = WorkerCheck::ok; // check_worker_chain when first seen
+    std::int64_t start_ms = 0;           // its start, Unix ms (0 unknown)
+    std::int64_t command_alive_ms = 0;   // this scan's time when its command (child) lives
 };
 
 // A change between two scans.
@@ -27,9 +27,9 @@ struct WatchEvent {
     pid_t pid = 0;
     std::string sid;
     WorkerCheck check = WorkerCheck::ok;
-    std::int64_t start_ms = 0;           // the worker's start, Unix ms
-    std::int64_t duration_ms = 0;        // gone: time since seen
-    std::int64_t command_last_ms = 0;    // gone: last scan that saw the session's command alive
+    std::int64_t start_ms = 0;        // the worker's start, Unix ms
+    std::int64_t duration_ms = 0;     // gone: time since seen
+    std::int64_t command_last_ms = 0; // gone: last scan that saw the session's command alive
 };
 
 // Finds the session workers among the visible processes. Each scan lists /proc's pids (one

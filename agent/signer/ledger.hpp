@@ -47,6 +47,7 @@ public:
     IssuedMarker boot(std::int64_t pid);
     IssuedMarker meta(const TaskFacts& facts);
     IssuedMarker shutdown(std::int64_t rc, std::int64_t uptime_ms);
+
     // A process that looks like a session worker, as the watcher saw it; wchk is its chain check.
     struct WorkerFacts {
         std::string wsid;
@@ -56,6 +57,7 @@ public:
         std::int64_t dur = 0;   // gone: ms between seen and gone
         std::int64_t clast = 0; // gone: last time its command was seen alive, Unix ms (0 never)
     };
+
     IssuedMarker exec_seen(const WorkerFacts& worker);
     IssuedMarker exec_gone(const WorkerFacts& worker);
     // ev is "open" or "close"; the payload is marker::build_session_payload's.

@@ -468,9 +468,8 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
         const auto peer = util::read_proc_stat(conn.pid, m_options.proc_root);
         if (origin.under_ssm && conn.pid != origin.command_pid
             && (!peer || peer->ppid != origin.command_pid)) {
-            spdlog::warn("client pid {}: close of {} from outside its shell refused",
-                         conn.pid,
-                         origin.sid);
+            spdlog::warn(
+                "client pid {}: close of {} from outside its shell refused", conn.pid, origin.sid);
             return client::format_refusal(client::Refusal::not_allowed,
                                           "close must come from the session's shell");
         }

@@ -177,7 +177,9 @@ std::optional<ProcExe> read_exe(pid_t pid, const std::string& proc_root)
     if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) {
         return std::nullopt;
     }
+
     struct stat st {};
+
     if (::stat(link.c_str(), &st) != 0) {
         return std::nullopt;
     }
@@ -198,8 +200,8 @@ std::optional<std::int64_t> start_time_unix_ms(std::uint64_t start_ticks,
         return std::nullopt;
     }
     const auto end = text->find('\n', at + 7);
-    const auto btime = parse_uint(std::string_view(*text).substr(at + 7, end - (at + 7)),
-                                  std::uint64_t{1} << 40);
+    const auto btime =
+        parse_uint(std::string_view(*text).substr(at + 7, end - (at + 7)), std::uint64_t{1} << 40);
     const long hz = ::sysconf(_SC_CLK_TCK);
     if (!btime || hz <= 0) {
         return std::nullopt;

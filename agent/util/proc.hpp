@@ -48,6 +48,7 @@ struct ProcExe {
     std::uint64_t dev = 0;
     std::uint64_t ino = 0;
 };
+
 std::optional<ProcExe> read_exe(pid_t pid, const std::string& proc_root = "/proc");
 
 // A process start time (clock ticks after boot, ProcStat::start_time) as Unix milliseconds, from

@@ -199,7 +199,7 @@ def test_pid1_reads_the_owner_and_session_id_the_agent_gives(task):
     (m,) = [m for m in markers_in(out.stdout) if m["ev"] == "open"]
     assert m.verify(task.public_key)
     assert m["sid"] == SID
-    assert m["owner"] == "arn:aws:iam::314159265358:user/al" and m["osrc"] == "ssm-state-file"
+    assert m["owner"] == "arn:aws:iam::314159265358:user/al" and m["osrc"] == "claim:ssm-state-file"
     # Without an owner the state file names none, and the marker has none.
     out = task.run_session("ecs-execute-command-0no0owner0000000", f"{BIN} session open")
     (m,) = [m for m in markers_in(out.stdout) if m["ev"] == "open"]

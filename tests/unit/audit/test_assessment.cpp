@@ -147,3 +147,39 @@ TEST_CASE("assessment: an unbound log stands for its session in the join")
     CHECK(rows[0].exec.has_value());
     CHECK(rows[0].findings.list() == std::vector<Finding>{Finding::unbound});
 }
+
+TEST_CASE("assessment: an open long after the worker started, a close long before the shell ended")
+{
+    const std::int64_t open_ms = *parse_utc_time("2026-03-02T09:15:43Z");
+    const std::int64_t close_ms = *parse_utc_time("2026-03-02T09:27:43.5Z");
+    TrailIndex trail;
+    for (const char* sid : {"s-honest", "s-late", "s-early", "s-owner"}) {
+        trail.add(exec(sid));
+    }
+    std::map<std::string, ExecEvidence, std::less<>> evidence;
+    JoinInputs in;
+    LogVerdict honest = verdict("s-honest", 2);
+    honest.facts.wst = open_ms - 800; // the hook ran 0.8 s after the worker started
+    LogVerdict late = verdict("s-late", 2);
+    late.facts.wst = open_ms - (k_max_open_delay_ms + 60'000);
+    LogVerdict early = verdict("s-early", 2);
+    early.facts.wst = open_ms - 500;
+    LogVerdict owner = verdict("s-owner", 2);
+    owner.facts.owner = "arn:aws:sts::1:assumed-role/Oncall/mallory";
+    owner.facts.osrc = "claim:ssm-state-file";
+    // PID 1 saw the honest shell alive last 1 s before its close was signed (the close comes
+    // first: the shell's EXIT trap), the early one's 10 minutes after.
+    evidence["s-honest"] = ExecEvidence{"s-honest", "", "", "k1", "c.log:3", "ok", close_ms + 900};
+    evidence["s-early"] =
+        ExecEvidence{"s-early", "", "", "k1", "c.log:4", "ok", close_ms + 600'000};
+    in.verdicts = {honest, late, early, owner};
+    in.evidence = &evidence;
+    in.trail = &trail;
+    const auto rows = build_records(std::move(in));
+    CHECK(row_of(rows, "s-honest").clean());
+    CHECK(row_of(rows, "s-late").findings.list() == std::vector<Finding>{Finding::late_open});
+    CHECK(row_of(rows, "s-early").findings.list() == std::vector<Finding>{Finding::early_close});
+    const auto& o = row_of(rows, "s-owner");
+    CHECK(o.findings.list() == std::vector<Finding>{Finding::mismatch});
+    CHECK(o.problems.at(0).detail.find("owner") != std::string::npos);
+}

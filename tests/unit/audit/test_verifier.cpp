@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace execmark::audit;
 using execmark::audit::test::TestBoot;
 
@@ -186,6 +188,168 @@ TEST_CASE("verifier: container log trust needs a self-consistent boot marker")
     for (const auto& b : container.boots()) {
         CHECK(b.problems.empty());
     }
+}
+
+namespace {
+
+// Feeds container-log lines to a ContainerLogCheck, one stream per begin().
+struct ContainerFeed {
+    TrustStore trust;
+    ContainerLogCheck check{trust};
+    std::uint64_t n = 0;
+
+    void begin(const std::string& source)
+    {
+        LogIdentity id;
+        id.source = source;
+        check.begin_log(id);
+        n = 0;
+    }
+
+    void feed(const std::string& text)
+    {
+        CandidateLine c;
+        c.text = text;
+        c.where.line = ++n;
+        check.on_candidate(c);
+    }
+
+    [[nodiscard]] bool has(Finding f) const
+    {
+        return std::any_of(check.problems().begin(), check.problems().end(), [f](const Problem& p) {
+            return p.finding == f;
+        });
+    }
+};
+
+} // namespace
+
+TEST_CASE("key trust: the first boot key of a stream; a later one only after its shutdown")
+{
+    TestBoot first(0x11);
+    TestBoot second(0x22);
+    ContainerFeed c;
+    c.begin("stream-a");
+    c.feed(first.boot());
+    c.feed(first.next("shutdown", first.boot_sid(), {{"rc", "0"}, {"up", "5"}}));
+    c.feed(second.boot()); // a restart: the previous key shut down first
+    TestBoot elsewhere(0x33);
+    c.begin("stream-b");
+    c.feed(elsewhere.boot()); // another container's stream has its own first key
+    c.check.finish();
+    REQUIRE(c.trust.find(first.kid()) != nullptr);
+    CHECK(c.trust.find(first.kid())->trust == KeyTrust::first_boot);
+    CHECK(c.trust.find(first.kid())->origin.find("stream-a:1") != std::string::npos);
+    REQUIRE(c.trust.find(second.kid()) != nullptr);
+    CHECK(c.trust.find(second.kid())->trust == KeyTrust::restart);
+    CHECK(c.trust.find(elsewhere.kid())->trust == KeyTrust::first_boot);
+    CHECK(c.check.problems().empty());
+}
+
+TEST_CASE("key trust: a boot marker appended while PID 1 still signs is KEY-INJECTED")
+{
+    TestBoot genuine(0x11);
+    TestBoot attacker(0x66);
+    ContainerFeed c;
+    c.begin("stream-a");
+    c.feed(genuine.boot());
+    // Appended through the application's stdout, inside one of its log lines.
+    c.feed("GET /search?q=" + attacker.boot());
+    c.feed(genuine.next("exec.seen", genuine.boot_sid(), {{"wsid", k_sid}, {"wpid", "9"}}));
+    c.check.finish();
+    CHECK(c.trust.find(attacker.kid()) == nullptr);
+    REQUIRE(c.trust.find_injected(attacker.kid()) != nullptr);
+    CHECK(c.trust.find_injected(attacker.kid())->trust == KeyTrust::injected);
+    CHECK(c.has(Finding::key_injected));
+    // Whatever the injected key signs is FORGED in a session log.
+    SessionBootKeys boot_keys;
+    LogIdentity id;
+    id.source = "victim.log";
+    id.own_sid = k_sid;
+    SessionLogCheck session(id, c.trust, boot_keys);
+    CandidateLine line;
+    const std::string forged = attacker.next("open", k_sid, {{"user", "alice"}, {"wchk", "ok"}});
+    line.text = forged;
+    line.where.line = 1;
+    session.on_candidate(line);
+    const LogVerdict v = session.finish(boot_keys);
+    CHECK(v.findings.has(Finding::forged));
+    CHECK(v.problems.at(0).detail.find("injected") != std::string::npos);
+}
+
+TEST_CASE("key trust: a later boot with no shutdown and no later sign of life is KEY-UNPROVEN")
+{
+    TestBoot crashed(0x11);
+    TestBoot later(0x22);
+    ContainerFeed c;
+    c.begin("stream-a");
+    c.feed(crashed.boot());
+    c.feed(later.boot());
+    c.feed(later.next("exec.seen", later.boot_sid(), {{"wsid", k_sid}, {"wpid", "9"}}));
+    c.check.finish();
+    REQUIRE(c.trust.find(later.kid()) != nullptr);
+    CHECK(c.trust.find(later.kid())->trust == KeyTrust::unproven);
+    CHECK(c.has(Finding::key_unproven));
+    CHECK_FALSE(c.has(Finding::key_injected));
+    SessionBootKeys boot_keys;
+    LogIdentity id;
+    id.source = "s.log";
+    id.own_sid = k_sid;
+    SessionLogCheck session(id, c.trust, boot_keys);
+    CandidateLine line;
+    const std::string open = later.next("open", k_sid, {{"user", "alice"}, {"wchk", "ok"}});
+    line.text = open;
+    line.where.line = 1;
+    session.on_candidate(line);
+    const LogVerdict v = session.finish(boot_keys);
+    CHECK(v.findings.has(Finding::key_unproven));
+    CHECK_FALSE(v.findings.has(Finding::forged));
+}
+
+TEST_CASE("verifier: a marker signed under an imitation worker is FAKE-WORKER, not the victim's")
+{
+    TestBoot boot;
+    TrustStore trust;
+    ContainerLogCheck container(trust);
+    LogIdentity cid;
+    cid.source = "container.log";
+    container.begin_log(cid);
+    CandidateLine b;
+    const std::string boot_line = boot.boot();
+    b.text = boot_line;
+    b.where.line = 1;
+    container.on_candidate(b);
+    CandidateLine fake_seen;
+    const std::string seen_line = boot.next(
+        "exec.seen",
+        boot.boot_sid(),
+        {{"wsid", "ecs-execute-command-victim"}, {"wpid", "7"}, {"wchk", "parent"}});
+    fake_seen.text = seen_line;
+    fake_seen.where.line = 2;
+    container.on_candidate(fake_seen);
+    container.finish();
+    // The imitation is no evidence of the victim's session, and a finding of the container.
+    CHECK(container.evidence().count("ecs-execute-command-victim") == 0);
+    REQUIRE(container.boots().size() == 1);
+    REQUIRE(container.boots()[0].problems.size() == 1);
+    CHECK(container.boots()[0].problems[0].finding == Finding::fake_worker);
+    // In the attacker's own session log the local marker makes the log not clean.
+    SessionBootKeys boot_keys;
+    LogIdentity id;
+    id.source = "attacker.log";
+    id.own_sid = "ecs-execute-command-attacker";
+    SessionLogCheck session(id, trust, boot_keys);
+    CandidateLine line;
+    const std::string local_open = boot.next(
+        "open",
+        "local-71-900",
+        {{"user", "alice"}, {"wchk", "parent"}, {"wsid", "ecs-execute-command-victim"}});
+    line.text = local_open;
+    line.where.line = 3;
+    session.on_candidate(line);
+    const LogVerdict v = session.finish(boot_keys);
+    CHECK(v.findings.has(Finding::fake_worker));
+    CHECK_FALSE(v.findings.has(Finding::replayed));
 }
 
 TEST_CASE("verifier: --key text")

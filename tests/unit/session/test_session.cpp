@@ -5,12 +5,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <unistd.h>
 
 using namespace execmark::session;
 namespace fs = std::filesystem;
@@ -158,8 +158,12 @@ TEST_CASE("worker chain: only the SSM agent's chain is a session worker")
         WorkerCheck expected;
         void (*spoil)(FakeProc&);
     };
+
     const Case cases[] = {
-        {"genuine", WorkerCheck::ok, [](FakeProc&) {}},
+        {"genuine",
+         WorkerCheck::ok,
+         [](FakeProc&) {
+         }},
         {"agent started from inside (ppid != 0)",
          WorkerCheck::agent_ppid,
          [](FakeProc& p) {
@@ -182,10 +186,14 @@ TEST_CASE("worker chain: only the SSM agent's chain is a session worker")
          }},
         {"the worker's executable is another program",
          WorkerCheck::exe,
-         [](FakeProc& p) { p.exe(52, p.binary("usr", "python3")); }},
+         [](FakeProc& p) {
+             p.exe(52, p.binary("usr", "python3"));
+         }},
         {"a copy of the worker elsewhere",
          WorkerCheck::directory,
-         [](FakeProc& p) { p.exe(52, p.binary("tmp", "ssm-session-worker")); }},
+         [](FakeProc& p) {
+             p.exe(52, p.binary("tmp", "ssm-session-worker"));
+         }},
         {"an extra argument",
          WorkerCheck::argv,
          [](FakeProc& p) {

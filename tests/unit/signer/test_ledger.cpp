@@ -45,8 +45,7 @@ TEST_CASE("boot chain: boot, meta, watcher events, shutdown link up and verify")
     const auto meta = fx.ledger.meta(
         {"arn:aws:ecs:eu-west-1:1:task/c/t", "c", "app", "id", "az", "FARGATE", "v4"});
     const auto seen = fx.ledger.exec_seen({"ecs-execute-command-0a", 42, "ok", 1000, 0, 0});
-    const auto gone =
-        fx.ledger.exec_gone({"ecs-execute-command-0a", 42, "ok", 1000, 1500, 2400});
+    const auto gone = fx.ledger.exec_gone({"ecs-execute-command-0a", 42, "ok", 1000, 1500, 2400});
     const auto down = fx.ledger.shutdown(143, 9000);
     const auto& pk = fx.key.public_key();
     const auto fb = verified_fields(boot.line, pk);
