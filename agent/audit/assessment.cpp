@@ -116,13 +116,12 @@ void assess_session(SessionRecord& row, bool audit)
         && !claim_matches(row.facts.owner, ev.principal)) {
         // The SessionOwner in the SSM agent's state file is writable by root: a claim.
         mismatch = true;
-        add_problem(row,
-                    Finding::mismatch,
-                    where,
-                    "owner \"" + row.facts.owner + "\" (" + row.facts.osrc
-                        + ") is not the principal "
-                        + (ev.principal.arn.empty() ? principal_display(ev.principal)
-                                                    : ev.principal.arn));
+        add_problem(
+            row,
+            Finding::mismatch,
+            where,
+            "owner \"" + row.facts.owner + "\" (" + row.facts.osrc + ") is not the principal "
+                + (ev.principal.arn.empty() ? principal_display(ev.principal) : ev.principal.arn));
     }
     const std::string ct_task = !ev.task_arn.empty() ? ev.task_arn : ev.task;
     if (!row.facts.task.empty() && !ct_task.empty()

@@ -85,7 +85,7 @@ struct KeyRecord {
     std::string kid, pub; // pub: base64url
     std::string trust;    // key_trust_name: given, first-boot, restart, KEY-UNPROVEN, KEY-INJECTED
     std::string origin, boot_ts, task, ctr; // origin: why it is trusted
-    std::vector<KeyBoot> boots; // the container logs' boots under this key
+    std::vector<KeyBoot> boots;             // the container logs' boots under this key
 };
 
 struct Totals {

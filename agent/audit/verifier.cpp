@@ -313,9 +313,8 @@ void SessionLogCheck::on_candidate(const CandidateLine& line)
     }
     ++m_verdict.verified;
     if (key->trust == KeyTrust::unproven && !m_verdict.findings.has(Finding::key_unproven)) {
-        problem(Finding::key_unproven,
-                line.where,
-                "signed by key " + key->kid + ": " + key->origin);
+        problem(
+            Finding::key_unproven, line.where, "signed by key " + key->kid + ": " + key->origin);
     }
     if (const std::string wchk = str_field(*fields, "wchk");
         !wchk.empty() && wchk != "ok" && wchk != "none") {
@@ -535,14 +534,14 @@ void ContainerLogCheck::verified(const marker::Fields& fields,
                                  std::string_view payload,
                                  const std::string& where)
 {
-    if (const auto st = m_streams.find(m_log.source);
-        st != m_streams.end() && st->second.current == fields.kid
-        && fields.ev != marker::k_ev_boot) {
+    if (const auto st = m_streams.find(m_log.source); st != m_streams.end()
+                                                      && st->second.current == fields.kid
+                                                      && fields.ev != marker::k_ev_boot) {
         // The stream's key signs after later boot markers: they were not a restart.
         for (const std::string& successor : st->second.successors) {
             if (const TrustedKey* k = m_trust.find(successor); k != nullptr) {
-                const std::string why = k->origin.substr(0, k->origin.find(" while "))
-                                        + ", and " + fields.kid + " still signed at " + where;
+                const std::string why = k->origin.substr(0, k->origin.find(" while ")) + ", and "
+                                        + fields.kid + " still signed at " + where;
                 problem(Finding::key_injected, where, "key " + successor + ": " + why);
                 boot_for(successor).trust = KeyTrust::injected;
                 m_trust.mark_injected(successor, why);
@@ -603,7 +602,8 @@ void ContainerLogCheck::verified(const marker::Fields& fields,
             ev.where = where;
         } else {
             ev.gone_ts = fields.ts;
-            if (const auto it = fields.num.find("clast"); it != fields.num.end() && it->second > 0) {
+            if (const auto it = fields.num.find("clast");
+                it != fields.num.end() && it->second > 0) {
                 ev.clast = it->second;
             }
             if (ev.where.empty()) {

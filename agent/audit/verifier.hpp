@@ -118,8 +118,8 @@ private:
 // What the markers of a session say about it (from verified markers only).
 struct SessionFacts {
     std::string claim, owner, osrc, reason, shell, tty, mode, cfix;
-    std::string wchk;                  // the open's worker check ("ok" under the SSM agent)
-    std::optional<std::int64_t> wst;   // the session worker's start (open), Unix ms
+    std::string wchk;                // the open's worker check ("ok" under the SSM agent)
+    std::optional<std::int64_t> wst; // the session worker's start (open), Unix ms
     std::string task, cluster, ctr, kid;
     std::string open_ts, close_ts, fin;
     std::optional<std::int64_t> rc;

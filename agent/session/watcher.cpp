@@ -13,14 +13,26 @@ WorkerScanner::WorkerScanner(std::string proc_root)
     : m_root(std::move(proc_root))
 {}
 
+namespace {
+
+// comm (15 characters kept by the kernel) of the SSM agent's three executables.
+bool is_agent_comm(std::string_view comm)
+{
+    return comm == k_worker_name.substr(0, 15) || comm == k_agent_worker_name.substr(0, 15)
+           || comm == k_agent_name.substr(0, 15);
+}
+
+} // namespace
+
 std::vector<WorkerSeen> WorkerScanner::scan(std::int64_t now_unix_ms)
 {
-    // The kernel keeps 15 characters of comm.
-    const std::string comm_prefix(k_worker_name.substr(0, 15));
+    const std::string_view worker_comm = k_worker_name.substr(0, 15);
     std::map<pid_t, Entry> now;
     for (const pid_t pid : util::list_pids(m_root)) {
         auto known = m_known.find(pid);
-        if (known == m_known.end()) {
+        // The agent's own processes are read again at every scan (a few per container): a
+        // process forked by one of them carries its name and argv until it execs.
+        if (known == m_known.end() || known->second.agent) {
             ++m_reads;
             const auto st = util::read_proc_stat(pid, m_root);
             if (!st || st->state == 'Z') {
@@ -28,14 +40,15 @@ std::vector<WorkerSeen> WorkerScanner::scan(std::int64_t now_unix_ms)
             }
             Entry entry;
             entry.ppid = st->ppid;
-            if (st->comm == comm_prefix) {
+            entry.agent = is_agent_comm(st->comm);
+            if (st->comm == worker_comm) {
                 const auto argv = util::read_cmdline(pid, m_root);
                 if (argv && is_session_worker(*argv)) {
                     entry.worker = true;
                     entry.chain = check_worker_chain(pid, m_root);
                 }
             }
-            known = m_known.emplace(pid, std::move(entry)).first;
+            known = m_known.insert_or_assign(pid, std::move(entry)).first;
         }
         now.insert(*known);
     }
@@ -45,10 +58,16 @@ std::vector<WorkerSeen> WorkerScanner::scan(std::int64_t now_unix_ms)
         if (!entry.worker) {
             continue;
         }
+        // A worker's own child before its exec (the worker runs `script` at the end) looks
+        // like the worker: same argv, the worker as parent. It is not another worker.
+        if (const auto parent = m_known.find(entry.ppid); parent != m_known.end()
+            && parent->second.worker && parent->second.chain.sid == entry.chain.sid) {
+            continue;
+        }
         WorkerSeen seen{pid, entry.chain.sid, entry.chain.check, entry.chain.start_ms, 0};
         // The session's command is the worker's child (in memory: no system call).
         for (const auto& [cpid, child] : m_known) {
-            if (child.ppid == pid) {
+            if (child.ppid == pid && !child.worker) {
                 seen.command_alive_ms = now_unix_ms;
                 break;
             }

@@ -33,10 +33,12 @@ struct WatchEvent {
 };
 
 // Finds the session workers among the visible processes. Each scan lists /proc's pids (one
-// getdents) and reads only processes it has not seen before: their stat, and their cmdline when
-// comm is the worker's (15 characters kept by the kernel). A pid still listed is the same
-// process as before — a pid reused between two scans (which needs the pid counter to wrap
-// within one interval) is not re-read; docs/threat-model.md says what that leaves.
+// getdents) and reads only processes it has not seen before — their stat, and their cmdline
+// when comm is the worker's (15 characters kept by the kernel) — plus, at every scan, the few
+// whose comm is one of the SSM agent's (a fork of the agent is named like it until it execs).
+// Any other pid still listed is the same process as before: a pid reused between two scans
+// (the pid counter wrapping within one interval) is not re-read; docs/threat-model.md says
+// what that leaves.
 class WorkerScanner {
 public:
     explicit WorkerScanner(std::string proc_root = "/proc");
@@ -50,6 +52,7 @@ public:
 private:
     struct Entry {
         pid_t ppid = 0;
+        bool agent = false;  // comm is one of the SSM agent's: read again at every scan
         bool worker = false; // looks like a session worker (comm and argv)
         WorkerChain chain;   // when worker
     };

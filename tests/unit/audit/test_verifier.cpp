@@ -320,10 +320,10 @@ TEST_CASE("verifier: a marker signed under an imitation worker is FAKE-WORKER, n
     b.where.line = 1;
     container.on_candidate(b);
     CandidateLine fake_seen;
-    const std::string seen_line = boot.next(
-        "exec.seen",
-        boot.boot_sid(),
-        {{"wsid", "ecs-execute-command-victim"}, {"wpid", "7"}, {"wchk", "parent"}});
+    const std::string seen_line =
+        boot.next("exec.seen",
+                  boot.boot_sid(),
+                  {{"wsid", "ecs-execute-command-victim"}, {"wpid", "7"}, {"wchk", "parent"}});
     fake_seen.text = seen_line;
     fake_seen.where.line = 2;
     container.on_candidate(fake_seen);
@@ -340,10 +340,10 @@ TEST_CASE("verifier: a marker signed under an imitation worker is FAKE-WORKER, n
     id.own_sid = "ecs-execute-command-attacker";
     SessionLogCheck session(id, trust, boot_keys);
     CandidateLine line;
-    const std::string local_open = boot.next(
-        "open",
-        "local-71-900",
-        {{"user", "alice"}, {"wchk", "parent"}, {"wsid", "ecs-execute-command-victim"}});
+    const std::string local_open =
+        boot.next("open",
+                  "local-71-900",
+                  {{"user", "alice"}, {"wchk", "parent"}, {"wsid", "ecs-execute-command-victim"}});
     line.text = local_open;
     line.where.line = 3;
     session.on_candidate(line);

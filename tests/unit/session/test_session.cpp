@@ -299,22 +299,51 @@ TEST_CASE("scanner: finds workers and reads each process once, not at every scan
              "ssm-session-wor",
              {"/managed-agents/execute-command/ssm-session-worker", "ecs-execute-command-aaa"});
     proc.add(40, 32, "bash", {"/bin/bash"});
+    for (int pid = 100; pid < 150; ++pid) {
+        proc.add(pid, 1, "app", {"/app"});
+    }
     WorkerScanner scanner(proc.root.string());
     auto found = scanner.scan(0);
     REQUIRE(found.size() == 1);
     REQUIRE(found[0].pid == 32);
     REQUIRE(found[0].sid == "ecs-execute-command-aaa");
-    REQUIRE(scanner.processes_read() == 4);
-    // Nothing new: nothing is read again, the worker is still reported.
+    REQUIRE(scanner.processes_read() == 54);
+    // Nothing new: only the agent's two processes are read again, the worker is still reported.
     REQUIRE(scanner.scan(0).size() == 1);
-    REQUIRE(scanner.processes_read() == 4);
+    REQUIRE(scanner.processes_read() == 56);
     // A new process is read once; a process gone is forgotten.
     proc.add(41, 32, "ssm-session-wor", {"/x/ssm-session-worker", "ecs-execute-command-bbb"});
     fs::remove_all(proc.root / "32");
     found = scanner.scan(0);
-    REQUIRE(scanner.processes_read() == 5);
+    REQUIRE(scanner.processes_read() == 58); // the agent again, the new one
     REQUIRE(found.size() == 1);
     REQUIRE(found[0].sid == "ecs-execute-command-bbb");
+}
+
+TEST_CASE("scanner: a fork of the agent is read again until it execs; a worker's fork is no worker")
+{
+    FakeProc proc;
+    proc.genuine_session(50, "ecs-execute-command-aaa");
+    // The agent worker has just forked the next session worker, which has not exec'd yet.
+    proc.add(60, 51, "ssm-agent-worke", {(proc.root / "bin/agent/ssm-agent-worker").string()});
+    // The session worker forked to run `script`, not exec'd yet: its copy looks like it.
+    proc.add(61,
+             52,
+             "ssm-session-wor",
+             {(proc.root / "bin/agent/ssm-session-worker").string(), "ecs-execute-command-aaa"});
+    WorkerScanner scanner(proc.root.string());
+    auto found = scanner.scan(0);
+    REQUIRE(found.size() == 1);
+    REQUIRE(found[0].pid == 52);
+    // Now the fork execs into the next session's worker: seen at the next scan.
+    const auto worker = proc.binary("agent", "ssm-session-worker");
+    proc.add(60, 51, "ssm-session-wor", {worker.string(), "ecs-execute-command-bbb"});
+    proc.exe(60, worker);
+    found = scanner.scan(0);
+    REQUIRE(found.size() == 2);
+    REQUIRE(found[0].pid == 52);
+    REQUIRE(found[1].pid == 60);
+    REQUIRE(found[1].check == WorkerCheck::ok);
 }
 
 TEST_CASE("owner: read from the SSM state file, hostile files ignored")
