@@ -12,6 +12,7 @@ this class. Markers are verified here with an independent Ed25519 implementation
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -21,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 BIN = os.environ.get("EXECMARK_BIN", "")
 CONTEXT = b"execmark/1\n"
+# A report of a sanitizer build (asan preset) on PID 1's stderr fails the test at stop().
+SANITIZER_REPORT = re.compile(rb"ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error: ")
 
 
 def b64url_decode(text):
@@ -185,4 +188,6 @@ class Pid1:
         self._err_reader.join(timeout=5)
         with self._lock:
             self._log.flush()
+        assert not SANITIZER_REPORT.search(self.stderr), \
+            f"sanitizer report on PID 1's stderr:\n{self.stderr[-6000:].decode(errors='replace')}"
         return self.proc.returncode
