@@ -60,8 +60,9 @@ std::vector<WorkerSeen> WorkerScanner::scan(std::int64_t now_unix_ms)
         }
         // A worker's own child before its exec (the worker runs `script` at the end) looks
         // like the worker: same argv, the worker as parent. It is not another worker.
-        if (const auto parent = m_known.find(entry.ppid); parent != m_known.end()
-            && parent->second.worker && parent->second.chain.sid == entry.chain.sid) {
+        if (const auto parent = m_known.find(entry.ppid);
+            parent != m_known.end() && parent->second.worker
+            && parent->second.chain.sid == entry.chain.sid) {
             continue;
         }
         WorkerSeen seen{pid, entry.chain.sid, entry.chain.check, entry.chain.start_ms, 0};
