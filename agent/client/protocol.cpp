@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -25,6 +26,8 @@ const char* op_name(Op op)
         return "close";
     case Op::metadata:
         return "metadata";
+    case Op::rec:
+        return "rec";
     }
     return "ping";
 }
@@ -50,6 +53,62 @@ std::string dump_line(const json& j)
     return j.dump(-1, ' ', true, json::error_handler_t::replace) + "\n";
 }
 
+bool is_lower_hex(std::string_view text)
+{
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+}
+
+util::Status read_count(const json& j, const char* key, std::uint64_t& out)
+{
+    const auto it = j.find(key);
+    if (it == j.end()) {
+        return {};
+    }
+    if (!it->is_number_unsigned() || it->get<std::uint64_t>() > k_max_rec_count) {
+        return util::make_error("parse", "request", std::string("field '") + key
+                                                        + "' must be a count");
+    }
+    out = it->get<std::uint64_t>();
+    return {};
+}
+
+// The fields of op "rec", each checked: a recorder is trusted for nothing it could lie about
+// in size or shape.
+util::Status parse_record_report(const json& j, RecordReport& rec)
+{
+    std::string error;
+    if (!read_string(j, "kind", rec.kind, error) || !read_string(j, "hash", rec.hash, error)
+        || !read_string(j, "ocomm", rec.ocomm, error)) {
+        return util::make_error("parse", "request", error);
+    }
+    if (rec.kind != "start" && rec.kind != "enter" && rec.kind != "idle" && rec.kind != "end"
+        && rec.kind != "interference") {
+        return util::make_error("parse", "request", "unknown record kind");
+    }
+    if (rec.hash.empty() || rec.hash.size() > k_max_rec_hash_chars || !is_lower_hex(rec.hash)) {
+        return util::make_error("parse", "request", "field 'hash' must be lowercase hex");
+    }
+    if (rec.ocomm.size() > k_max_rec_comm_bytes) {
+        return util::make_error("parse", "request", "field 'ocomm' too long");
+    }
+    if (auto st = read_count(j, "idx", rec.idx); !st) {
+        return st;
+    }
+    if (auto st = read_count(j, "off", rec.off); !st) {
+        return st;
+    }
+    if (const auto it = j.find("opid"); it != j.end()) {
+        if (!it->is_number_integer() || it->get<std::int64_t>() < 0
+            || it->get<std::int64_t>() > 0x7fffffff) {
+            return util::make_error("parse", "request", "field 'opid' must be a pid");
+        }
+        rec.opid = it->get<std::int64_t>();
+    }
+    return {};
+}
+
 } // namespace
 
 std::string format_request(const Request& r)
@@ -61,9 +120,19 @@ std::string format_request(const Request& r)
         j["shell"] = r.claims.shell;
         j["tty"] = r.claims.tty;
     }
-    if (r.op == Op::close) {
+    if (r.op == Op::close || (r.op == Op::rec && r.rec.kind == "end")) {
         j["fin"] = r.fin;
         j["rc"] = r.rc;
+    }
+    if (r.op == Op::rec) {
+        j["kind"] = r.rec.kind;
+        j["idx"] = r.rec.idx;
+        j["off"] = r.rec.off;
+        j["hash"] = r.rec.hash;
+        if (r.rec.kind == "interference") {
+            j["opid"] = r.rec.opid;
+            j["ocomm"] = r.rec.ocomm;
+        }
     }
     if (!r.client_fixed.empty()) {
         j["cfix"] = r.client_fixed;
@@ -98,6 +167,11 @@ util::Result<Request> parse_request(std::string_view line)
         r.op = Op::close;
     } else if (op == "metadata") {
         r.op = Op::metadata;
+    } else if (op == "rec") {
+        r.op = Op::rec;
+        if (auto st = parse_record_report(j, r.rec); !st) {
+            return st.error();
+        }
     } else {
         return util::make_error("parse", "request", "unknown op");
     }

@@ -30,7 +30,24 @@ inline constexpr int k_client_deadline_ms = 500;
 inline constexpr int k_min_client_deadline_ms = 50;
 inline constexpr int k_max_client_deadline_ms = 10000;
 
-enum class Op { ping, open, close, metadata };
+enum class Op { ping, open, close, metadata, rec };
+
+// What the recorder reports (op "rec"): one checkpoint of the session's output fingerprint, or
+// an interference. PID 1 signs it into the container log; an "end" also makes the session's
+// close, from the recorder's observation (docs/markers.md, "rec").
+struct RecordReport {
+    std::string kind;      // "start" | "enter" | "idle" | "end" | "interference"
+    std::uint64_t idx = 0; // checkpoint number, 0 for start
+    std::uint64_t off = 0; // normalised output bytes relayed so far
+    std::string hash;      // the fingerprint chain hash at off (lowercase hex)
+    std::int64_t opid = 0; // interference: the opener's pid (0 when gone)
+    std::string ocomm;     // interference: its command name
+};
+
+// Bounds of a report: hash hex digits, command-name bytes, largest count.
+inline constexpr std::size_t k_max_rec_hash_chars = 64;
+inline constexpr std::size_t k_max_rec_comm_bytes = 32;
+inline constexpr std::uint64_t k_max_rec_count = 1ULL << 53;
 
 // What a client asks. Claims are raw; PID 1 sanitizes them.
 struct Request {
@@ -42,6 +59,7 @@ struct Request {
     std::vector<std::string> client_fixed;
     std::string fin = "exit"; // close: "exit" | "signal" | "hangup"
     std::int64_t rc = 0;      // close: the shell's exit status
+    RecordReport rec;         // rec
 };
 
 // The request as one line (with the trailing newline).

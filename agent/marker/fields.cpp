@@ -55,6 +55,18 @@ constexpr std::array<KeySpec, 6> k_exec_gone_keys = {{
     {"wst", true},
     {"clast", true},
 }};
+constexpr std::array<KeySpec, 10> k_rec_keys = {{
+    {"ssid", false},
+    {"kind", false},
+    {"idx", true},
+    {"off", true},
+    {"hash", false},
+    {"rpid", true},
+    {"fin", false},
+    {"rc", true},
+    {"opid", true},
+    {"ocomm", false},
+}};
 constexpr std::array<KeySpec, 18> k_close_keys = {{
     {"task", false},
     {"cluster", false},
@@ -339,6 +351,9 @@ std::span<const KeySpec> event_keys(std::string_view ev)
     }
     if (ev == k_ev_close) {
         return k_close_keys;
+    }
+    if (ev == k_ev_rec) {
+        return k_rec_keys;
     }
     return {};
 }

@@ -51,6 +51,7 @@ inline constexpr std::string_view k_ev_exec_seen = "exec.seen";
 inline constexpr std::string_view k_ev_exec_gone = "exec.gone";
 inline constexpr std::string_view k_ev_open = "open";
 inline constexpr std::string_view k_ev_close = "close";
+inline constexpr std::string_view k_ev_rec = "rec"; // a recorder's checkpoint (container log)
 
 // Reasons a marker is unsigned (format_unsigned).
 inline constexpr std::string_view k_reason_no_agent = "no-agent";

@@ -117,6 +117,23 @@ IssuedMarker Ledger::shutdown(std::int64_t rc, std::int64_t uptime_ms)
     return finish(w, m_boot_sid, core);
 }
 
+IssuedMarker Ledger::record(const RecordFacts& rec)
+{
+    marker::PayloadWriter w;
+    const Core core = begin(w, marker::k_ev_rec, m_boot_sid);
+    w.add("ssid", cap(rec.ssid, 128))
+        .add("kind", cap(rec.kind, 16))
+        .add("idx", rec.idx)
+        .add("off", rec.off)
+        .add("hash", cap(rec.hash, 64))
+        .add("rpid", rec.rpid)
+        .add("fin", cap(rec.fin, 16))
+        .add("rc", rec.rc)
+        .add("opid", rec.opid)
+        .add("ocomm", cap(rec.ocomm, 32));
+    return finish(w, m_boot_sid, core);
+}
+
 IssuedMarker Ledger::exec_seen(const WorkerFacts& worker)
 {
     marker::PayloadWriter w;

@@ -58,6 +58,20 @@ public:
         std::int64_t clast = 0; // gone: last time its command was seen alive, Unix ms (0 never)
     };
 
+    // A recorder's checkpoint or interference report for session ssid (boot chain).
+    struct RecordFacts {
+        std::string ssid;
+        std::string kind;
+        std::uint64_t idx = 0;
+        std::uint64_t off = 0;
+        std::string hash;
+        std::int64_t rpid = 0;
+        std::string fin; // end only
+        std::int64_t rc = 0;
+        std::int64_t opid = 0; // interference only
+        std::string ocomm;
+    };
+    IssuedMarker record(const RecordFacts& rec);
     IssuedMarker exec_seen(const WorkerFacts& worker);
     IssuedMarker exec_gone(const WorkerFacts& worker);
     // ev is "open" or "close"; the payload is marker::build_session_payload's.

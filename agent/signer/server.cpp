@@ -34,6 +34,11 @@ namespace {
 constexpr std::size_t k_max_connections = 1024;
 // How long the shutdown marker may take to reach the container log.
 constexpr int k_flush_timeout_ms = 2000;
+// Recorder reports signed per session and second; the recorder coalesces below this, so more is
+// a recorder gone wrong (or not ours), and PID 1's work for it stays bounded.
+constexpr int k_max_reports_per_second = 20;
+// Sessions whose recorder state is remembered.
+constexpr std::size_t k_max_recorders = 4096;
 
 // mkdir -p for the socket's directory; the last component is made (or tightened to) 0700.
 util::Status prepare_socket_dir(const std::string& socket_path)
@@ -181,6 +186,8 @@ void AttributionService::start(init::EventLoop& loop)
     m_started_ms = util::monotonic_ms();
     // The process itself (non-dumpable, no environment, descriptor limit) is init's business:
     // init::harden_process() ran before this, once the child was spawned.
+    // The recorder must run this very executable (docs/threat-model.md).
+    m_self_exe = util::read_exe(::getpid(), "/proc");
     auto key = SigningKey::generate();
     if (!key) {
         spdlog::error("attribution disabled: {}", key.error().message);
@@ -457,7 +464,16 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
                      origin.claimed_sid,
                      origin.sid);
     }
+    if (request->op == client::Op::rec) {
+        return handle_record(conn, origin, std::move(facts), *request);
+    }
     if (request->op == client::Op::close) {
+        if (const auto rec = m_recorders.find(origin.sid);
+            rec != m_recorders.end() && rec->second.rpid != 0) {
+            spdlog::warn("client pid {}: close of recorded session {} refused", conn.pid, origin.sid);
+            return client::format_refusal(client::Refusal::not_allowed,
+                                          "a recorded session is closed by its recorder");
+        }
         // One close per session, and only from the session's own command (the shell, or the
         // wrapper) or its direct child (the hook's `execmark session close`).
         if (m_ledger->closed(origin.sid)) {
@@ -474,15 +490,27 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
                                           "close must come from the session's shell");
         }
     }
+    return issue_session_marker(
+        request->op == client::Op::open ? marker::k_ev_open : marker::k_ev_close,
+        origin,
+        facts,
+        *request);
+}
+
+std::string AttributionService::issue_session_marker(std::string_view ev,
+                                                     const session::SessionOrigin& origin,
+                                                     const marker::SessionFacts& session_facts,
+                                                     client::Request& request)
+{
+    marker::SessionFacts facts = session_facts;
     if (origin.under_ssm) {
         if (auto owner = session::find_session_owner(origin.sid, m_options.ssm_state_root)) {
             facts.owner = std::move(*owner);
             facts.osrc = session::k_owner_source_state_file;
         }
     }
-    const auto ev = request->op == client::Op::open ? marker::k_ev_open : marker::k_ev_close;
-    request->claims.client_fixed = request->client_fixed;
-    const IssuedMarker issued = m_ledger->session(ev, origin.sid, facts, request->claims);
+    request.claims.client_fixed = request.client_fixed;
+    const IssuedMarker issued = m_ledger->session(ev, origin.sid, facts, request.claims);
     client::MarkerResponse response;
     response.marker = issued.line;
     response.sid = issued.sid;
@@ -495,6 +523,95 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
     response.owner = facts.owner;
     response.under_ssm = origin.under_ssm;
     return client::format_marker_response(response);
+}
+
+std::string AttributionService::handle_record(const Conn& conn,
+                                              const session::SessionOrigin& origin,
+                                              marker::SessionFacts facts,
+                                              client::Request& request)
+{
+    const client::RecordReport& rep = request.rec;
+    const auto refuse = [&](const std::string& why) {
+        spdlog::warn("recorder pid {} ({}): {}", conn.pid, origin.sid, why);
+        return client::format_refusal(client::Refusal::not_allowed, why);
+    };
+    // Who may report: the session's own command (the wrapper, or the shell the hook replaced
+    // with the recorder), running this executable, not traced.
+    if (!origin.under_ssm || conn.pid != origin.command_pid) {
+        return refuse("a recorder must be the session's command under the SSM agent's worker");
+    }
+    const auto exe = util::read_exe(conn.pid, m_options.proc_root);
+    if (!m_self_exe || !exe || exe->dev != m_self_exe->dev || exe->ino != m_self_exe->ino) {
+        return refuse("a recorder must run PID 1's own executable");
+    }
+    const auto tracer = util::read_tracer_pid(conn.pid, m_options.proc_root);
+    if (!tracer || *tracer != 0) {
+        return refuse("a traced process cannot record");
+    }
+    if (m_recorders.size() >= k_max_recorders && !m_recorders.contains(origin.sid)) {
+        auto oldest = m_recorders.begin();
+        for (auto it = m_recorders.begin(); it != m_recorders.end(); ++it) {
+            if (it->second.last_used < oldest->second.last_used) {
+                oldest = it;
+            }
+        }
+        m_recorders.erase(oldest);
+    }
+    Recorder& rec = m_recorders[origin.sid];
+    rec.last_used = ++m_recorder_uses;
+    if (rep.kind == "start") {
+        if (rec.rpid != 0 || m_ledger->closed(origin.sid)) {
+            return refuse("the session already has a recorder, or is closed");
+        }
+        if (rep.idx != 0 || rep.off != 0) {
+            return refuse("a recording starts at checkpoint 0, offset 0");
+        }
+        rec.rpid = conn.pid;
+    } else {
+        if (rec.rpid != conn.pid || rec.ended) {
+            return refuse("not this session's recorder, or its recording ended");
+        }
+        const bool checkpoint = rep.kind != "interference";
+        if ((checkpoint && rep.idx != rec.idx + 1) || rep.off < rec.off) {
+            return refuse("checkpoints out of order");
+        }
+    }
+    const std::int64_t now = util::monotonic_ms();
+    if (now - rec.window_start_ms >= 1000) {
+        rec.window_start_ms = now;
+        rec.in_window = 0;
+    }
+    if (++rec.in_window > k_max_reports_per_second && rep.kind != "end") {
+        return refuse("too many reports");
+    }
+    if (rep.kind != "interference") {
+        rec.idx = rep.idx;
+    }
+    rec.off = rep.off;
+    const bool end = rep.kind == "end";
+    Ledger::RecordFacts facts_rec{origin.sid,
+                                  rep.kind,
+                                  rep.idx,
+                                  rep.off,
+                                  rep.hash,
+                                  conn.pid,
+                                  end ? request.fin : std::string(),
+                                  end ? request.rc : 0,
+                                  rep.opid,
+                                  rep.ocomm};
+    emit(m_ledger->record(facts_rec));
+    if (!end) {
+        return "{\"ok\":true}\n";
+    }
+    // The close is PID 1's own, from the recorder's observation of the shell's end.
+    rec.ended = true;
+    if (m_ledger->closed(origin.sid)) {
+        return refuse("the session is already closed");
+    }
+    facts.mode = request.mode;
+    facts.fin = request.fin;
+    facts.rc = request.rc;
+    return issue_session_marker(marker::k_ev_close, origin, facts, request);
 }
 
 void AttributionService::start_metadata_fetch()

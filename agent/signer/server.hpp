@@ -4,10 +4,12 @@
 #include <agent/client/protocol.hpp>
 #include <agent/init/event_loop.hpp>
 #include <agent/metadata/fetch.hpp>
+#include <agent/session/origin.hpp>
 #include <agent/session/watcher.hpp>
 #include <agent/signer/key.hpp>
 #include <agent/signer/ledger.hpp>
 #include <agent/util/fd.hpp>
+#include <agent/util/proc.hpp>
 
 #include <sys/types.h>
 
@@ -117,6 +119,26 @@ private:
     void on_deadline();
     void on_watch_tick();
     std::string handle(const Conn& conn, std::string_view line);
+    std::string handle_record(const Conn& conn,
+                              const session::SessionOrigin& origin,
+                              marker::SessionFacts facts,
+                              client::Request& request);
+    std::string issue_session_marker(std::string_view ev,
+                                     const session::SessionOrigin& origin,
+                                     const marker::SessionFacts& facts,
+                                     client::Request& request);
+
+    // One recorder per session: the session's command itself, running execmark's own
+    // executable, untraced; its reports in order, at a bounded rate.
+    struct Recorder {
+        pid_t rpid = 0;
+        std::uint64_t idx = 0;
+        std::uint64_t off = 0;
+        bool ended = false;
+        std::int64_t window_start_ms = 0;
+        int in_window = 0;
+        std::uint64_t last_used = 0;
+    };
     void emit(const IssuedMarker& marker);
     void start_metadata_fetch();
     void on_metadata_done();
@@ -132,6 +154,9 @@ private:
     util::Fd m_deadline_timer;
     util::Fd m_watch_timer;
     std::map<int, Conn> m_conns;
+    std::map<std::string, Recorder> m_recorders; // by session id, bounded
+    std::uint64_t m_recorder_uses = 0;
+    std::optional<util::ProcExe> m_self_exe;
     std::int64_t m_started_ms = 0;
     session::WorkerScanner m_scanner;
     session::SessionWatcher m_watcher;

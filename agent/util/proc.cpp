@@ -188,6 +188,28 @@ std::optional<ProcExe> read_exe(pid_t pid, const std::string& proc_root)
                    static_cast<std::uint64_t>(st.st_ino)};
 }
 
+std::optional<pid_t> read_tracer_pid(pid_t pid, const std::string& proc_root)
+{
+    const auto text = read_file(proc_root + "/" + std::to_string(pid) + "/status", 1 << 16);
+    if (!text) {
+        return std::nullopt;
+    }
+    const auto at = text->find("\nTracerPid:");
+    if (at == std::string::npos) {
+        return std::nullopt;
+    }
+    std::size_t begin = at + 11;
+    while (begin < text->size() && ((*text)[begin] == ' ' || (*text)[begin] == '\t')) {
+        ++begin;
+    }
+    const auto end = text->find('\n', begin);
+    const auto v = parse_uint(std::string_view(*text).substr(begin, end - begin), 0x7fffffff);
+    if (!v) {
+        return std::nullopt;
+    }
+    return static_cast<pid_t>(*v);
+}
+
 std::optional<std::int64_t> start_time_unix_ms(std::uint64_t start_ticks,
                                                const std::string& proc_root)
 {

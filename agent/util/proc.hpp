@@ -51,6 +51,9 @@ struct ProcExe {
 
 std::optional<ProcExe> read_exe(pid_t pid, const std::string& proc_root = "/proc");
 
+// The TracerPid of /proc/<pid>/status: 0 when not traced; nullopt when unreadable.
+std::optional<pid_t> read_tracer_pid(pid_t pid, const std::string& proc_root = "/proc");
+
 // A process start time (clock ticks after boot, ProcStat::start_time) as Unix milliseconds, from
 // the boot time in <proc_root>/stat ("btime", whole seconds). nullopt when unknown.
 std::optional<std::int64_t> start_time_unix_ms(std::uint64_t start_ticks,

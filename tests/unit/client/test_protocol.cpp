@@ -123,3 +123,35 @@ TEST_CASE("a session request caps and sanitizes the claims and flags what it cha
     REQUIRE(req.client_fixed == std::vector<std::string>{"reason", "shell"});
     REQUIRE(format_request(req).size() < k_max_request_bytes);
 }
+
+TEST_CASE("a recorder's report is parsed strictly")
+{
+    Request req;
+    req.op = Op::rec;
+    req.rec.kind = "enter";
+    req.rec.idx = 3;
+    req.rec.off = 4096;
+    req.rec.hash = std::string(64, 'a');
+    const std::string line = format_request(req);
+    const auto back = parse_request(line.substr(0, line.size() - 1));
+    REQUIRE(back);
+    CHECK(back->op == Op::rec);
+    CHECK(back->rec.kind == "enter");
+    CHECK(back->rec.idx == 3);
+    CHECK(back->rec.off == 4096);
+    CHECK(back->rec.hash == std::string(64, 'a'));
+    const char* bad[] = {
+        R"({"op":"rec","kind":"later","idx":1,"off":0,"hash":"ab"})",
+        R"({"op":"rec","kind":"enter","idx":1,"off":0,"hash":"AB"})",
+        R"({"op":"rec","kind":"enter","idx":1,"off":0,"hash":""})",
+        R"({"op":"rec","kind":"enter","idx":-1,"off":0,"hash":"ab"})",
+        R"({"op":"rec","kind":"enter","idx":1,"off":1e3,"hash":"ab"})",
+        R"({"op":"rec","kind":"interference","idx":1,"off":0,"hash":"ab","opid":-4})",
+    };
+    for (const char* line_text : bad) {
+        INFO(line_text);
+        CHECK_FALSE(parse_request(line_text));
+    }
+    CHECK_FALSE(parse_request(R"({"op":"rec","kind":"enter","idx":1,"off":0,"hash":")"
+                              + std::string(65, 'a') + "\"}"));
+}
