@@ -403,8 +403,9 @@ Assessment assess(JoinInputs inputs, Totals reading)
     }
     if (trust != nullptr) {
         totals.trusted_keys = trust->keys().size();
-        for (const auto& [kid, key] : trust->keys()) {
-            KeyRecord k{kid,
+        // Trusted keys with their boot chains, then the injected ones (shown, never trusted).
+        const auto add_key = [&out, boots](const TrustedKey& key) {
+            KeyRecord k{key.kid,
                         marker::base64url(key.pub),
                         std::string(key_trust_name(key.trust)),
                         key.origin,
@@ -414,22 +415,18 @@ Assessment assess(JoinInputs inputs, Totals reading)
                         {}};
             if (boots != nullptr) {
                 for (const BootReport& b : *boots) {
-                    if (b.kid == kid) {
+                    if (b.kid == key.kid) {
                         k.boots.push_back({b.markers, b.problems});
                     }
                 }
             }
             out.keys.push_back(std::move(k));
+        };
+        for (const auto& [kid, key] : trust->keys()) {
+            add_key(key);
         }
         for (const auto& [kid, key] : trust->injected()) {
-            out.keys.push_back({kid,
-                                marker::base64url(key.pub),
-                                std::string(key_trust_name(key.trust)),
-                                key.origin,
-                                key.boot_ts,
-                                key.task,
-                                key.ctr,
-                                {}});
+            add_key(key);
         }
     }
     return out;

@@ -67,8 +67,8 @@ util::Status read_count(const json& j, const char* key, std::uint64_t& out)
         return {};
     }
     if (!it->is_number_unsigned() || it->get<std::uint64_t>() > k_max_rec_count) {
-        return util::make_error("parse", "request", std::string("field '") + key
-                                                        + "' must be a count");
+        return util::make_error(
+            "parse", "request", std::string("field '") + key + "' must be a count");
     }
     out = it->get<std::uint64_t>();
     return {};

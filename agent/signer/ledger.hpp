@@ -71,6 +71,7 @@ public:
         std::int64_t opid = 0; // interference only
         std::string ocomm;
     };
+
     IssuedMarker record(const RecordFacts& rec);
     IssuedMarker exec_seen(const WorkerFacts& worker);
     IssuedMarker exec_gone(const WorkerFacts& worker);

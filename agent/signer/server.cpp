@@ -470,7 +470,8 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
     if (request->op == client::Op::close) {
         if (const auto rec = m_recorders.find(origin.sid);
             rec != m_recorders.end() && rec->second.rpid != 0) {
-            spdlog::warn("client pid {}: close of recorded session {} refused", conn.pid, origin.sid);
+            spdlog::warn(
+                "client pid {}: close of recorded session {} refused", conn.pid, origin.sid);
             return client::format_refusal(client::Refusal::not_allowed,
                                           "a recorded session is closed by its recorder");
         }
@@ -490,11 +491,11 @@ std::string AttributionService::handle(const Conn& conn, std::string_view line)
                                           "close must come from the session's shell");
         }
     }
-    return issue_session_marker(
-        request->op == client::Op::open ? marker::k_ev_open : marker::k_ev_close,
-        origin,
-        facts,
-        *request);
+    return issue_session_marker(request->op == client::Op::open ? marker::k_ev_open
+                                                                : marker::k_ev_close,
+                                origin,
+                                facts,
+                                *request);
 }
 
 std::string AttributionService::issue_session_marker(std::string_view ev,

@@ -139,6 +139,7 @@ private:
         int in_window = 0;
         std::uint64_t last_used = 0;
     };
+
     void emit(const IssuedMarker& marker);
     void start_metadata_fetch();
     void on_metadata_done();

@@ -214,6 +214,21 @@ struct ContainerFeed {
         check.on_candidate(c);
     }
 
+    // The verdict on a session log of sid holding one marker line, checked with this trust.
+    [[nodiscard]] LogVerdict session_with(const std::string& sid, const std::string& marker_line)
+    {
+        SessionBootKeys boot_keys;
+        LogIdentity id;
+        id.source = sid + ".log";
+        id.own_sid = sid;
+        SessionLogCheck session(id, trust, boot_keys);
+        CandidateLine line;
+        line.text = marker_line;
+        line.where.line = 1;
+        session.on_candidate(line);
+        return session.finish(boot_keys);
+    }
+
     [[nodiscard]] bool has(Finding f) const
     {
         return std::any_of(check.problems().begin(), check.problems().end(), [f](const Problem& p) {
@@ -262,17 +277,8 @@ TEST_CASE("key trust: a boot marker appended while PID 1 still signs is KEY-INJE
     CHECK(c.trust.find_injected(attacker.kid())->trust == KeyTrust::injected);
     CHECK(c.has(Finding::key_injected));
     // Whatever the injected key signs is FORGED in a session log.
-    SessionBootKeys boot_keys;
-    LogIdentity id;
-    id.source = "victim.log";
-    id.own_sid = k_sid;
-    SessionLogCheck session(id, c.trust, boot_keys);
-    CandidateLine line;
-    const std::string forged = attacker.next("open", k_sid, {{"user", "alice"}, {"wchk", "ok"}});
-    line.text = forged;
-    line.where.line = 1;
-    session.on_candidate(line);
-    const LogVerdict v = session.finish(boot_keys);
+    const LogVerdict v =
+        c.session_with(k_sid, attacker.next("open", k_sid, {{"user", "alice"}, {"wchk", "ok"}}));
     CHECK(v.findings.has(Finding::forged));
     CHECK(v.problems.at(0).detail.find("injected") != std::string::npos);
 }
@@ -291,17 +297,8 @@ TEST_CASE("key trust: a later boot with no shutdown and no later sign of life is
     CHECK(c.trust.find(later.kid())->trust == KeyTrust::unproven);
     CHECK(c.has(Finding::key_unproven));
     CHECK_FALSE(c.has(Finding::key_injected));
-    SessionBootKeys boot_keys;
-    LogIdentity id;
-    id.source = "s.log";
-    id.own_sid = k_sid;
-    SessionLogCheck session(id, c.trust, boot_keys);
-    CandidateLine line;
-    const std::string open = later.next("open", k_sid, {{"user", "alice"}, {"wchk", "ok"}});
-    line.text = open;
-    line.where.line = 1;
-    session.on_candidate(line);
-    const LogVerdict v = session.finish(boot_keys);
+    const LogVerdict v =
+        c.session_with(k_sid, later.next("open", k_sid, {{"user", "alice"}, {"wchk", "ok"}}));
     CHECK(v.findings.has(Finding::key_unproven));
     CHECK_FALSE(v.findings.has(Finding::forged));
 }
