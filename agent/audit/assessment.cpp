@@ -393,32 +393,6 @@ std::string SessionRecord::region() const
     return exec && !exec->region.empty() ? exec->region : arn_region(task());
 }
 
-bool Scope::contains(std::string_view account,
-                     std::string_view region,
-                     std::string_view cluster,
-                     std::string_view start) const
-{
-    const auto allowed = [](const std::vector<std::string>& list, std::string_view value) {
-        return list.empty() || value.empty()
-               || std::find(list.begin(), list.end(), value) != list.end();
-    };
-    if (!allowed(accounts, account) || !allowed(regions, region)) {
-        return false;
-    }
-    if (!clusters.empty() && !cluster.empty()
-        && std::none_of(clusters.begin(), clusters.end(), [&](const std::string& c) {
-               return cluster_name(c) == cluster_name(cluster);
-           })) {
-        return false;
-    }
-    if (const auto t = parse_utc_time(start)) {
-        if ((since_ms && *t < *since_ms) || (until_ms && *t >= *until_ms)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 Assessment assess(JoinInputs inputs, Totals reading)
 {
     Assessment out;
@@ -431,23 +405,26 @@ Assessment assess(JoinInputs inputs, Totals reading)
         out.container_problems = *inputs.container_problems;
     }
     if (inputs.trail != nullptr) {
-        for (const DeniedExec& d : inputs.trail->denied()) {
-            if (!inputs.scope.contains(d.account, d.region, d.cluster, d.event_time)) {
-                ++totals.out_of_scope_denied;
+        // The index applied the scope to denied calls as it read them (TrailIndex::set_scope).
+        totals.out_of_scope_denied = inputs.trail->denied_out_of_scope();
+        for (const DeniedGroup& g : inputs.trail->denied()) {
+            if (!inputs.scope.contains(
+                    g.call.account, g.call.region, g.call.cluster, g.call.event_time)) {
+                totals.out_of_scope_denied += g.count; // an index read without the scope
                 continue;
             }
-            DeniedRecord r{d, std::nullopt};
+            DeniedRecord r{g, std::nullopt};
             if (inputs.directory != nullptr) {
-                if (const auto found = inputs.directory->find(d.principal)) {
+                if (const auto found = inputs.directory->find(g.call.principal)) {
                     r.person = PersonMatch{*found->user, found->how};
                 }
             }
+            totals.denied += g.count;
             out.denied.push_back(std::move(r));
         }
         std::stable_sort(out.denied.begin(), out.denied.end(), [](const auto& a, const auto& b) {
-            return a.call.event_time < b.call.event_time;
+            return a.calls.call.event_time < b.calls.call.event_time;
         });
-        totals.denied = out.denied.size();
         totals.digest_files = inputs.trail->digests();
     }
     out.sessions = build_records(std::move(inputs), &totals.out_of_scope_sessions);

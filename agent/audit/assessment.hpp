@@ -91,7 +91,7 @@ struct SessionRecord {
 // A failed or denied ExecuteCommand call: one line of "Denied or failed ExecuteCommand calls",
 // one {"type":"denied"} JSON line. Not a session (there is none), no finding by itself.
 struct DeniedRecord {
-    DeniedExec call;
+    DeniedGroup calls; // calls alike (who, error, where), first and last time, how many
     std::optional<PersonMatch> person;
 };
 
@@ -132,19 +132,6 @@ struct Assessment {
     std::vector<Problem> boot_problems;      // the boot chains' findings, in reading order
     std::vector<Problem> container_problems; // other container-log findings
     Totals totals;
-};
-
-// The filters --account, --region, --cluster, --since, --until: a session (or denied call) is
-// out of scope when a filter is given and its value is known and not among the given ones (time:
-// its start before since or not before until). Unknown values stay in scope.
-struct Scope {
-    std::vector<std::string> accounts, regions, clusters; // clusters: names or ARNs
-    std::optional<std::int64_t> since_ms, until_ms;
-
-    [[nodiscard]] bool contains(std::string_view account,
-                                std::string_view region,
-                                std::string_view cluster,
-                                std::string_view start) const;
 };
 
 struct JoinInputs {

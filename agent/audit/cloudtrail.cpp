@@ -5,6 +5,7 @@
 #include <agent/util/error.hpp>
 
 #include <algorithm>
+#include <array>
 
 namespace execmark::audit {
 
@@ -15,24 +16,9 @@ constexpr std::string_view k_assumed_role = ":assumed-role/";
 constexpr std::string_view k_iam_user = ":user/";
 constexpr std::string_view k_federated_user = ":federated-user/";
 
-bool iequals(std::string_view a, std::string_view b);
-
-// The member key, or the one spelled like it ignoring ASCII case: CloudTrail Lake's notation
-// spells userIdentity's members in lower case (principalid, sessioncontext, onbehalfof).
 const Json* member(const Json& object, std::string_view key)
 {
-    if (const Json* exact = json_member(object, key)) {
-        return exact;
-    }
-    if (!object.is_object()) {
-        return nullptr;
-    }
-    for (const auto& [name, value] : object.get_ref<const Json::object_t&>()) {
-        if (iequals(name, key)) {
-            return &value;
-        }
-    }
-    return nullptr;
+    return json_member(object, key);
 }
 
 const Json* path(const Json& object, std::initializer_list<std::string_view> keys)
@@ -303,6 +289,54 @@ TrailRecord classify(const Json& object, std::string_view claim_var)
 
 // ---- CloudTrail Lake -----------------------------------------------------------------------
 
+// The members this reader looks up, spelled as CloudTrail spells them: the Lake's notation
+// spells userIdentity's in lower case (principalid, sessioncontext, onbehalfof).
+using namespace std::string_view_literals;
+constexpr std::array k_record_keys = {"type"sv,
+                                      "principalId"sv,
+                                      "arn"sv,
+                                      "accountId"sv,
+                                      "accessKeyId"sv,
+                                      "userName"sv,
+                                      "sessionContext"sv,
+                                      "sessionIssuer"sv,
+                                      "attributes"sv,
+                                      "creationDate"sv,
+                                      "mfaAuthenticated"sv,
+                                      "sourceIdentity"sv,
+                                      "webIdFederationData"sv,
+                                      "federatedProvider"sv,
+                                      "invokedBy"sv,
+                                      "identityProvider"sv,
+                                      "credentialId"sv,
+                                      "onBehalfOf"sv,
+                                      "userId"sv,
+                                      "identityStoreArn"sv,
+                                      "cluster"sv,
+                                      "task"sv,
+                                      "container"sv,
+                                      "command"sv,
+                                      "containerName"sv,
+                                      "taskArn"sv,
+                                      "session"sv,
+                                      "sessionId"sv,
+                                      "overrides"sv,
+                                      "containerOverrides"sv,
+                                      "environment"sv,
+                                      "name"sv,
+                                      "value"sv,
+                                      "tasks"sv};
+
+std::string canonical_key(const std::string& key)
+{
+    for (const std::string_view k : k_record_keys) {
+        if (iequals(k, key)) {
+            return std::string(k);
+        }
+    }
+    return key;
+}
+
 // The Lake's notation for structured columns: {key=value, key={...}, key=[a, b], key=null}.
 // Values are text up to the next ", " or closing bracket at their level.
 class LakeNotation {
@@ -377,7 +411,7 @@ private:
             if (!v) {
                 return std::nullopt;
             }
-            out[key] = std::move(*v);
+            out[canonical_key(key)] = std::move(*v);
             if (eat('}')) {
                 return out;
             }
@@ -594,6 +628,32 @@ std::string_view task_id_of(std::string_view task)
     return slash == std::string_view::npos ? task : task.substr(slash + 1);
 }
 
+bool Scope::contains(std::string_view account,
+                     std::string_view region,
+                     std::string_view cluster,
+                     std::string_view start) const
+{
+    const auto allowed = [](const std::vector<std::string>& list, std::string_view value) {
+        return list.empty() || value.empty()
+               || std::find(list.begin(), list.end(), value) != list.end();
+    };
+    if (!allowed(accounts, account) || !allowed(regions, region)) {
+        return false;
+    }
+    if (!clusters.empty() && !cluster.empty()
+        && std::none_of(clusters.begin(), clusters.end(), [&](const std::string& c) {
+               return cluster_name(c) == cluster_name(cluster);
+           })) {
+        return false;
+    }
+    if (const auto t = parse_utc_time(start)) {
+        if ((since_ms && *t < *since_ms) || (until_ms && *t >= *until_ms)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 std::string arn_region(std::string_view arn)
 {
     return arn.starts_with("arn:") ? arn_part(arn, 3) : std::string{};
@@ -656,7 +716,36 @@ void TrailIndex::add(DeniedExec event)
     if (!event.event_id.empty() && !m_event_ids.emplace(event.event_id, true).second) {
         return;
     }
-    m_denied.push_back(std::move(event));
+    if (!m_scope.contains(event.account, event.region, event.cluster, event.event_time)) {
+        ++m_denied_out_of_scope;
+        return;
+    }
+    const std::string who =
+        !event.principal.arn.empty() ? event.principal.arn : principal_display(event.principal);
+    std::string key;
+    const std::string* parts[] = {&event.account,
+                                  &event.region,
+                                  &who,
+                                  &event.error_code,
+                                  &event.cluster,
+                                  &event.task,
+                                  &event.container};
+    for (const std::string* part : parts) {
+        key += *part;
+        key += '\n';
+    }
+    const auto [it, fresh] = m_denied_by_key.emplace(key, m_denied.size());
+    if (fresh) {
+        m_denied.push_back({event, event.event_time, 0});
+    }
+    DeniedGroup& g = m_denied[it->second];
+    ++g.count;
+    if (event.event_time > g.last_time) {
+        g.last_time = event.event_time;
+    }
+    if (event.event_time < g.call.event_time) {
+        g.call = std::move(event);
+    }
 }
 
 util::Status

@@ -72,6 +72,28 @@ struct RunTaskEvent {
     std::string origin;
 };
 
+// The filters --account, --region, --cluster, --since, --until: a session (or denied call) is
+// out of scope when a filter is given and its value is known and not among the given ones (time:
+// its start before since or not before until). Unknown values stay in scope.
+struct Scope {
+    std::vector<std::string> accounts, regions, clusters; // clusters: names or ARNs
+    std::optional<std::int64_t> since_ms, until_ms;
+
+    [[nodiscard]] bool contains(std::string_view account,
+                                std::string_view region,
+                                std::string_view cluster,
+                                std::string_view start) const;
+};
+
+// Denied or failed calls alike — same account, region, principal, error code, cluster, task
+// and container — kept once with how many there were, the earliest call (call) and the latest
+// time: memory grows with the distinct kinds of attempt, not with their number.
+struct DeniedGroup {
+    DeniedExec call;       // the earliest call
+    std::string last_time; // eventTime of the latest call
+    std::size_t count = 0;
+};
+
 // A CloudTrail digest file (CloudTrail-Digest/...): evidence of the trail's own integrity
 // (`aws cloudtrail validate-logs`), not records. Skipped and not counted.
 struct DigestFile {};
@@ -159,7 +181,12 @@ public:
 
     [[nodiscard]] std::size_t run_tasks() const { return m_runs.size(); }
 
-    [[nodiscard]] const std::vector<DeniedExec>& denied() const { return m_denied; }
+    // Denied calls outside this scope are not kept, only counted (before any add).
+    void set_scope(Scope scope) { m_scope = std::move(scope); }
+
+    [[nodiscard]] const std::vector<DeniedGroup>& denied() const { return m_denied; }
+
+    [[nodiscard]] std::size_t denied_out_of_scope() const { return m_denied_out_of_scope; }
 
     void count_digest() { ++m_digests; }
 
@@ -183,7 +210,10 @@ public:
 private:
     std::map<std::string, ExecEvent, std::less<>> m_execs; // by session id
     std::vector<RunTaskEvent> m_runs;
-    std::vector<DeniedExec> m_denied;
+    Scope m_scope;
+    std::vector<DeniedGroup> m_denied;
+    std::map<std::string, std::size_t, std::less<>> m_denied_by_key; // -> m_denied index
+    std::size_t m_denied_out_of_scope = 0;
     std::size_t m_digests = 0;
     std::map<std::string, std::size_t, std::less<>> m_run_by_task; // task id -> m_runs index
     std::map<std::string, bool, std::less<>> m_event_ids;

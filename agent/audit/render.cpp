@@ -207,9 +207,10 @@ std::string denied_section(const Assessment& a)
         return {};
     }
     std::vector<std::vector<std::string>> cells;
-    cells.push_back({"TIME", "ACCOUNT", "REGION", "PRINCIPAL", "TASK/CONTAINER", "ERROR"});
+    cells.push_back(
+        {"FIRST", "LAST", "CALLS", "ACCOUNT", "REGION", "PRINCIPAL", "TASK/CONTAINER", "ERROR"});
     for (const DeniedRecord& d : a.denied) {
-        const DeniedExec& c = d.call;
+        const DeniedExec& c = d.calls.call;
         std::string task(task_id_of(c.task));
         if (task.size() > 12) {
             task = task.substr(0, 12);
@@ -219,6 +220,8 @@ std::string denied_section(const Assessment& a)
             error += ": " + c.error_message;
         }
         cells.push_back({short_time(c.event_time),
+                         short_time(d.calls.last_time),
+                         std::to_string(d.calls.count),
                          or_dash(c.account),
                          or_dash(c.region),
                          principal_text(c.principal, d.person),
@@ -463,9 +466,11 @@ OJson session_json(const SessionRecord& row, bool audit)
 
 OJson denied_json(const DeniedRecord& d)
 {
-    const DeniedExec& c = d.call;
+    const DeniedExec& c = d.calls.call;
     return {{"type", "denied"},
             {"event_time", nullable(c.event_time)},
+            {"last_event_time", nullable(d.calls.last_time)},
+            {"count", d.calls.count},
             {"event_id", nullable(c.event_id)},
             {"account", nullable(c.account)},
             {"region", nullable(c.region)},

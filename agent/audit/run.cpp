@@ -283,6 +283,7 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
 
     // 3. CloudTrail, and the Identity Center directory.
     TrailIndex trail;
+    trail.set_scope(options.scope);
     IdentityDirectory directory;
     if (options.audit) {
         read_each(trail_files, [&](Input& in, const std::string& /*path*/) {

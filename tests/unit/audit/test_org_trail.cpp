@@ -354,7 +354,8 @@ TEST_CASE("org: denied calls, account and region, filters, the override fields")
     CHECK(row.claim_override->claim_equals == true);
     CHECK(a.totals.out_of_scope_sessions == 1);
     REQUIRE(a.denied.size() == 1);
-    CHECK(a.denied[0].call.error_code == "AccessDenied");
+    CHECK(a.denied[0].calls.call.error_code == "AccessDenied");
+    CHECK(a.denied[0].calls.count == 1);
     CHECK(a.totals.denied == 1);
 
     const std::string json = render_json(a);
