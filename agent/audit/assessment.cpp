@@ -46,7 +46,11 @@ std::optional<ClaimOverride> override_of(const SessionRecord& row)
     const std::string want = row.container();
     for (const auto& [ctr, value] : row.run_task->claim_overrides) {
         if (want.empty() || ctr == want) {
-            ClaimOverride o{value, row.run_task->principal, std::nullopt};
+            const Principal& by = row.run_task->principal;
+            ClaimOverride o{value,
+                            by.arn.empty() ? principal_display(by) : by.arn,
+                            principal_display(by),
+                            std::nullopt};
             if (!row.facts.claim.empty()) {
                 o.claim_equals = row.facts.claim == value;
             }
@@ -107,7 +111,7 @@ void assess_session(SessionRecord& row, bool audit, const JoinInputs& in)
                 + (ev.principal.arn.empty() ? principal_display(ev.principal) : ev.principal.arn);
             if (row.claim_override && row.claim_override->claim_equals == true) {
                 detail += "; it is the task's " + in.claim_var + " override, set by RunTask caller "
-                          + principal_display(row.claim_override->set_by);
+                          + row.claim_override->set_by_display;
             }
             add_problem(row, Finding::mismatch, where, std::move(detail));
         }
@@ -308,7 +312,10 @@ std::vector<SessionRecord> build_records(JoinInputs inputs, std::size_t* out_of_
     }
     std::vector<SessionRecord> out;
     out.reserve(rows.size());
-    for (auto& [key, row] : rows) {
+    // Each record leaves the map as it is finished, so that it is held once, not twice.
+    while (!rows.empty()) {
+        auto node = rows.extract(rows.begin());
+        SessionRecord& row = node.mapped();
         if (inputs.evidence != nullptr) {
             if (const auto it = inputs.evidence->find(row.session); it != inputs.evidence->end()) {
                 row.seen = it->second;

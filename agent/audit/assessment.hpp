@@ -48,7 +48,8 @@ struct PersonMatch {
 // The claim variable's value in the RunTask call that started the session's task.
 struct ClaimOverride {
     std::string value;
-    Principal set_by;                 // the RunTask caller
+    std::string set_by;               // the RunTask caller: its ARN (else its display form)
+    std::string set_by_display;       // ... as principal_display shows it
     std::optional<bool> claim_equals; // the marker's claim equals value (null without a claim)
 };
 

@@ -413,9 +413,7 @@ void claim_json(OJson& j, const SessionRecord& row)
     j["claim_matched_by"] = row.claim_match ? OJson(row.claim_match->rule) : OJson(nullptr);
     const auto& o = row.claim_override;
     j["claim_override"] = o ? OJson(o->value) : OJson(nullptr);
-    j["claim_override_set_by"] =
-        o ? nullable(!o->set_by.arn.empty() ? o->set_by.arn : principal_display(o->set_by))
-          : OJson(nullptr);
+    j["claim_override_set_by"] = o ? nullable(o->set_by) : OJson(nullptr);
     j["claim_equals_override"] = o && o->claim_equals ? OJson(*o->claim_equals) : OJson(nullptr);
     j["task_started_by"] = row.run_task ? nullable(row.run_task->principal.arn) : OJson(nullptr);
     j["owner"] = nullable(row.facts.owner);
