@@ -10,14 +10,16 @@ namespace execmark::audit {
 
 namespace {
 
-bool iequal(std::string_view a, std::string_view b)
+// ASCII lower case (the names are compared ignoring ASCII case only, as claims are).
+std::string lower(std::string_view s)
 {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               const auto lower = [](char c) {
-                   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-               };
-               return lower(x) == lower(y);
-           });
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
 }
 
 std::string string_at(const Json& object, std::string_view key)
@@ -57,7 +59,23 @@ std::string sso_session_name(const Principal& p)
 
 void IdentityDirectory::add(DirectoryUser user)
 {
-    m_by_id[user.user_id] = m_users.size();
+    const std::size_t index = m_users.size();
+    m_by_id[user.user_id] = index;
+    const auto name = [&](const std::string& text, bool email) {
+        if (text.empty()) {
+            return;
+        }
+        auto& list = m_by_name[lower(text)];
+        const bool known =
+            std::any_of(list.begin(), list.end(), [&](const Named& n) { return n.user == index; });
+        if (!known) {
+            list.push_back({index, email});
+        }
+    };
+    name(user.user_name, false);
+    for (const auto& e : user.emails) {
+        name(e, true);
+    }
     m_users.push_back(std::move(user));
 }
 
@@ -142,24 +160,13 @@ std::optional<DirectoryMatch> IdentityDirectory::find(const Principal& principal
     if (session.empty()) {
         return std::nullopt;
     }
-    std::optional<DirectoryMatch> found;
-    for (const DirectoryUser& u : m_users) {
-        std::string how;
-        if (iequal(u.user_name, session)) {
-            how = "session name = user name";
-        } else if (std::any_of(u.emails.begin(), u.emails.end(), [&](const std::string& e) {
-                       return iequal(e, session);
-                   })) {
-            how = "session name = e-mail";
-        } else {
-            continue;
-        }
-        if (found) {
-            return std::nullopt; // two users fit: the session name names neither for sure
-        }
-        found = DirectoryMatch{&u, how};
+    const auto it = m_by_name.find(lower(session));
+    if (it == m_by_name.end() || it->second.size() != 1) {
+        return std::nullopt; // no user, or two users fit: the name names neither for sure
     }
-    return found;
+    const Named& n = it->second.front();
+    return DirectoryMatch{&m_users[n.user],
+                          n.email ? "session name = e-mail" : "session name = user name"};
 }
 
 } // namespace execmark::audit

@@ -59,8 +59,15 @@ public:
 private:
     [[nodiscard]] const DirectoryUser* by_id(std::string_view id, std::string_view store) const;
 
+    // Lower-cased user name or e-mail -> the users with it (user index, "user name"/"e-mail").
+    struct Named {
+        std::size_t user;
+        bool email;
+    };
+
     std::vector<DirectoryUser> m_users;
     std::map<std::string, std::size_t, std::less<>> m_by_id;
+    std::map<std::string, std::vector<Named>, std::less<>> m_by_name;
 };
 
 } // namespace execmark::audit
