@@ -30,9 +30,10 @@ po::options_description describe(bool audit)
     if (audit) {
         add("cloudtrail",
             po::value<std::vector<std::string>>()->value_name("PATH"),
-            "CloudTrail input: S3 log files ({\"Records\":[...]}, .gz), `aws cloudtrail "
-            "lookup-events` output or EventBridge events; directories are read recursively "
-            "(repeatable, required)");
+            "CloudTrail input: S3 log files ({\"Records\":[...]}, .gz; digest files are "
+            "skipped), `aws cloudtrail lookup-events` or `get-query-results` (CloudTrail Lake) "
+            "output, or EventBridge events; directories are read recursively (repeatable, "
+            "required)");
     }
     add("container-log",
         po::value<std::vector<std::string>>()->value_name("PATH"),
@@ -94,8 +95,10 @@ replayed or bypassed. Sessions that appear only in CloudTrail (UNMARKED), only i
 %s
 Statuses: ATTRIBUTED (clean), MISMATCH, UNMARKED, ORPHAN, BYPASSED, and the verify statuses
 FORGED, REPLAYED, ALTERED, REORDERED, GAP, MANGLED, NO-CLOSE, DUPLICATE, UNSIGNED, UNBOUND.
-The claim matches the principal when it equals the role session name, "role/session", the IAM
-user name, the federated user name or the full ARN (ASCII case ignored): docs/auditing.md.
+The claim matches the principal when it equals the role session name, "role/session", the
+source identity, the IAM user name, the federated user name, the Identity Center user id or the
+full ARN (ASCII case ignored); with --identity-center-users also the Identity Center user name
+or e-mail of an AWSReservedSSO session or user id: docs/auditing.md.
 
 Failed or denied ExecuteCommand calls (errorCode) are listed in their own section; with
 --fail-on-denied they make the exit status 1. Filters skip (and count) sessions of other
