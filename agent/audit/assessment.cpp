@@ -37,8 +37,31 @@ void add_problem(SessionRecord& row, Finding f, std::string where, std::string d
     row.problems.push_back({f, std::move(where), std::move(detail)});
 }
 
+// The claim variable's override of the RunTask call for this session's container.
+std::optional<ClaimOverride> override_of(const SessionRecord& row)
+{
+    if (!row.run_task) {
+        return std::nullopt;
+    }
+    const std::string want = row.container();
+    for (const auto& [ctr, value] : row.run_task->claim_overrides) {
+        if (want.empty() || ctr == want) {
+            const Principal& by = row.run_task->principal;
+            ClaimOverride o{value,
+                            by.arn.empty() ? principal_display(by) : by.arn,
+                            principal_display(by),
+                            std::nullopt};
+            if (!row.facts.claim.empty()) {
+                o.claim_equals = row.facts.claim == value;
+            }
+            return o;
+        }
+    }
+    return std::nullopt;
+}
+
 // The status rules of one session (docs/auditing.md, "Statuses").
-void assess_session(SessionRecord& row, bool audit)
+void assess_session(SessionRecord& row, bool audit, const JoinInputs& in)
 {
     const bool genuine = row.own > 0 || row.findings.has(Finding::unsigned_marker);
     const bool tampered = row.findings.has(Finding::forged) || row.findings.has(Finding::replayed)
@@ -101,15 +124,18 @@ void assess_session(SessionRecord& row, bool audit)
     const ExecEvent& ev = *row.exec;
     bool mismatch = false;
     if (row.facts_verified && !row.facts.claim.empty()) {
-        row.claim_matches = claim_matches(row.facts.claim, ev.principal);
+        row.claim_match = match_claim(row.facts.claim, ev.principal, in.directory);
+        row.claim_matches = row.claim_match.has_value();
         if (!*row.claim_matches) {
             mismatch = true;
-            add_problem(row,
-                        Finding::mismatch,
-                        where,
-                        "claim \"" + row.facts.claim + "\" is not the principal "
-                            + (ev.principal.arn.empty() ? principal_display(ev.principal)
-                                                        : ev.principal.arn));
+            std::string detail =
+                "claim \"" + row.facts.claim + "\" is not the principal "
+                + (ev.principal.arn.empty() ? principal_display(ev.principal) : ev.principal.arn);
+            if (row.claim_override && row.claim_override->claim_equals == true) {
+                detail += "; it is the task's " + in.claim_var + " override, set by RunTask caller "
+                          + row.claim_override->set_by_display;
+            }
+            add_problem(row, Finding::mismatch, where, std::move(detail));
         }
     }
     if (row.facts_verified && !row.facts.owner.empty() && row.facts.owner != ev.principal.arn
@@ -264,7 +290,7 @@ std::string format_duration(std::int64_t ms)
     return buf;
 }
 
-std::vector<SessionRecord> build_records(JoinInputs inputs)
+std::vector<SessionRecord> build_records(JoinInputs inputs, std::size_t* out_of_scope)
 {
     const bool audit = inputs.trail != nullptr;
     std::map<std::string, SessionRecord> rows; // key: session id ("?<source>" for unbound logs)
@@ -319,7 +345,10 @@ std::vector<SessionRecord> build_records(JoinInputs inputs)
     }
     std::vector<SessionRecord> out;
     out.reserve(rows.size());
-    for (auto& [key, row] : rows) {
+    // Each record leaves the map as it is finished, so that it is held once, not twice.
+    while (!rows.empty()) {
+        auto node = rows.extract(rows.begin());
+        SessionRecord& row = node.mapped();
         if (inputs.evidence != nullptr) {
             if (const auto it = inputs.evidence->find(row.session); it != inputs.evidence->end()) {
                 row.seen = it->second;
@@ -334,8 +363,20 @@ std::vector<SessionRecord> build_records(JoinInputs inputs)
                 }
             }
         }
-        assess_session(row, audit);
+        if (row.exec && inputs.directory != nullptr) {
+            if (const auto found = inputs.directory->find(row.exec->principal)) {
+                row.person = PersonMatch{*found->user, found->how};
+            }
+        }
+        row.claim_override = override_of(row);
+        assess_session(row, audit, inputs);
         fill_times(row);
+        if (!inputs.scope.contains(row.account(), row.region(), row.cluster(), row.start)) {
+            if (out_of_scope != nullptr) {
+                ++*out_of_scope;
+            }
+            continue;
+        }
         out.push_back(std::move(row));
     }
     std::sort(out.begin(), out.end(), [](const SessionRecord& a, const SessionRecord& b) {
@@ -369,7 +410,27 @@ std::string SessionRecord::container() const
 
 std::string SessionRecord::cluster() const
 {
-    return facts.cluster.empty() && exec ? exec->cluster : facts.cluster;
+    std::string c = facts.cluster.empty() && exec ? exec->cluster : facts.cluster;
+    if (c.empty()) {
+        // A task ARN of the long format names its cluster: ...:task/CLUSTER/ID.
+        const std::string t = task();
+        const std::size_t at = t.find(":task/");
+        const std::size_t slash = at == std::string::npos ? at : t.find('/', at + 6);
+        if (slash != std::string::npos) {
+            c = t.substr(at + 6, slash - at - 6);
+        }
+    }
+    return c;
+}
+
+std::string SessionRecord::account() const
+{
+    return exec && !exec->account.empty() ? exec->account : arn_account(task());
+}
+
+std::string SessionRecord::region() const
+{
+    return exec && !exec->region.empty() ? exec->region : arn_region(task());
 }
 
 Assessment assess(JoinInputs inputs, Totals reading)
@@ -383,7 +444,30 @@ Assessment assess(JoinInputs inputs, Totals reading)
     if (inputs.container_problems != nullptr) {
         out.container_problems = *inputs.container_problems;
     }
-    out.sessions = build_records(std::move(inputs));
+    if (inputs.trail != nullptr) {
+        // The index applied the scope to denied calls as it read them (TrailIndex::set_scope).
+        totals.out_of_scope_denied = inputs.trail->denied_out_of_scope();
+        for (const DeniedGroup& g : inputs.trail->denied()) {
+            if (!inputs.scope.contains(
+                    g.call.account, g.call.region, g.call.cluster, g.call.event_time)) {
+                totals.out_of_scope_denied += g.count; // an index read without the scope
+                continue;
+            }
+            DeniedRecord r{g, std::nullopt};
+            if (inputs.directory != nullptr) {
+                if (const auto found = inputs.directory->find(g.call.principal)) {
+                    r.person = PersonMatch{*found->user, found->how};
+                }
+            }
+            totals.denied += g.count;
+            out.denied.push_back(std::move(r));
+        }
+        std::stable_sort(out.denied.begin(), out.denied.end(), [](const auto& a, const auto& b) {
+            return a.calls.call.event_time < b.calls.call.event_time;
+        });
+        totals.digest_files = inputs.trail->digests();
+    }
+    out.sessions = build_records(std::move(inputs), &totals.out_of_scope_sessions);
 
     totals.sessions = out.sessions.size();
     for (const SessionRecord& row : out.sessions) {

@@ -12,6 +12,7 @@
 // of its own struct in Assessment, rendered as its own table section and its own JSON "type".
 
 #include <agent/audit/cloudtrail.hpp>
+#include <agent/audit/identity_center.hpp>
 #include <agent/audit/status.hpp>
 #include <agent/audit/verifier.hpp>
 
@@ -45,6 +46,20 @@ enum class Attribution {
 
 std::string_view attribution_name(Attribution a);
 
+// The person behind a principal, from the Identity Center directory (--identity-center-users).
+struct PersonMatch {
+    DirectoryUser user;
+    std::string how; // "user id", "session name = user name", "session name = e-mail"
+};
+
+// The claim variable's value in the RunTask call that started the session's task.
+struct ClaimOverride {
+    std::string value;
+    std::string set_by;               // the RunTask caller: its ARN (else its display form)
+    std::string set_by_display;       // ... as principal_display shows it
+    std::optional<bool> claim_equals; // the marker's claim equals value (null without a claim)
+};
+
 // Everything known about one session: one table row, one {"type":"session"} JSON line.
 struct SessionRecord {
     std::string session;           // SSM session id ("-" when unknown)
@@ -60,7 +75,10 @@ struct SessionRecord {
     std::optional<RunTaskEvent> run_task;             // audit: the RunTask that started the task
     std::optional<ExecEvidence> seen;                 // PID 1's exec.seen / exec.gone
     std::optional<bool> claim_matches;                // audit, with a claim and a CloudTrail event
-    std::string start, end; // RFC 3339 (docs/auditing.md, JSON "start", "end")
+    std::optional<NameMatch> claim_match;             // which principal name the claim equals
+    std::optional<PersonMatch> person;           // audit: the Identity Center user of the principal
+    std::optional<ClaimOverride> claim_override; // audit: the RunTask override of the container
+    std::string start, end;                      // RFC 3339 (docs/auditing.md, JSON "start", "end")
     std::optional<std::int64_t> duration_ms;
 
     [[nodiscard]] bool clean() const { return findings.empty(); }
@@ -72,6 +90,17 @@ struct SessionRecord {
     [[nodiscard]] std::string task() const;
     [[nodiscard]] std::string container() const;
     [[nodiscard]] std::string cluster() const;
+    // Account and region: the ExecuteCommand event's (recipientAccountId, awsRegion), else
+    // those of the task ARN.
+    [[nodiscard]] std::string account() const;
+    [[nodiscard]] std::string region() const;
+};
+
+// A failed or denied ExecuteCommand call: one line of "Denied or failed ExecuteCommand calls",
+// one {"type":"denied"} JSON line. Not a session (there is none), no finding by itself.
+struct DeniedRecord {
+    DeniedGroup calls; // calls alike (who, error, where), first and last time, how many
+    std::optional<PersonMatch> person;
 };
 
 // One boot chain of a trusted key, as the container logs show it.
@@ -94,6 +123,10 @@ struct Totals {
     std::uint64_t signatures = 0, markers = 0;
     std::size_t trusted_keys = 0, container_problems = 0;
     std::size_t trail_records = 0, exec_events = 0, run_task_events = 0;
+    std::size_t denied = 0;       // failed or denied ExecuteCommand calls in scope
+    std::size_t digest_files = 0; // CloudTrail digest files skipped
+    std::size_t out_of_scope_sessions = 0, out_of_scope_denied = 0; // skipped by the filters
+    std::vector<std::string> incomplete; // roles with an unfollowed page ("CloudTrail", ...)
     std::size_t inputs = 0;
     std::vector<std::string> input_errors;
     std::uint64_t bytes = 0;
@@ -103,6 +136,7 @@ struct Totals {
 struct Assessment {
     bool audit = false;
     std::vector<SessionRecord> sessions;     // sorted by start time, then session id
+    std::vector<DeniedRecord> denied;        // by time
     std::vector<KeyRecord> keys;             // by kid
     std::vector<Problem> boot_problems;      // the boot chains' findings, in reading order
     std::vector<Problem> container_problems; // other container-log findings
@@ -116,15 +150,20 @@ struct JoinInputs {
     const TrustStore* trust = nullptr;
     const std::vector<BootReport>* boots = nullptr;
     const std::vector<Problem>* container_problems = nullptr;
+    const IdentityDirectory* directory = nullptr; // --identity-center-users
+    std::string claim_var = "AWS_USER";           // for the override's wording
+    Scope scope;
 };
 
 // Builds one record per session (docs/auditing.md, "Statuses"), sorted by start time then id.
 // verify: one record per session log (grouped by session id). audit: also CloudTrail sessions
 // without logs, and sessions only the container log saw.
-std::vector<SessionRecord> build_records(JoinInputs inputs);
+// Sessions out of inputs.scope are left out (and counted in out_of_scope when given).
+std::vector<SessionRecord> build_records(JoinInputs inputs, std::size_t* out_of_scope = nullptr);
 
-// The records, keys and totals. reading carries what the readers counted (inputs, bytes,
-// input_errors, signatures, markers, trail counts); the session and key totals are added here.
+// The records, keys and totals. Records out of scope are counted in totals (out_of_scope_*).
+// reading carries what the readers counted (inputs, bytes, input_errors, signatures, markers, trail
+// counts); the session and key totals are added here.
 Assessment assess(JoinInputs inputs, Totals reading);
 
 // RFC 3339 UTC ("2026-11-24T05:40:04Z", optional fraction) to ms since the epoch.

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
+#include <agent/audit/assessment.hpp>
 #include <agent/audit/cloudtrail.hpp>
+#include <agent/audit/identity_center.hpp>
+#include <agent/util/error.hpp>
 
 #include <algorithm>
+#include <array>
 
 namespace execmark::audit {
 
@@ -60,9 +64,18 @@ Principal principal_of(const Json& record)
     p.principal_id = text_at(*id, {"principalId"});
     p.account = text_at(*id, {"accountId"});
     p.user_name = text_at(*id, {"userName"});
+    p.issuer_type = text_at(*id, {"sessionContext", "sessionIssuer", "type"});
     p.issuer_arn = text_at(*id, {"sessionContext", "sessionIssuer", "arn"});
     p.issuer_name = text_at(*id, {"sessionContext", "sessionIssuer", "userName"});
+    p.source_identity = text_at(*id, {"sessionContext", "sourceIdentity"});
+    if (p.source_identity.empty()) {
+        p.source_identity = text_at(*id, {"sourceIdentity"});
+    }
+    p.invoked_by = text_at(*id, {"invokedBy"});
     p.on_behalf_of = text_at(*id, {"onBehalfOf", "userId"});
+    p.identity_store_arn = text_at(*id, {"onBehalfOf", "identityStoreArn"});
+    p.credential_id = text_at(*id, {"credentialId"});
+    p.identity_provider = text_at(*id, {"identityProvider"});
     return p;
 }
 
@@ -99,19 +112,158 @@ const Json* record_of(const Json& object, Json& holder)
         return holder.is_discarded() || !holder.is_object() ? nullptr : &holder;
     }
     if (const Json* detail = member(object, "detail"); detail != nullptr && detail->is_object()) {
-        if (member(*detail, "eventName") != nullptr) {
+        if (const Json* name = member(*detail, "eventName"); name != nullptr && name->is_string()) {
             return detail;
         }
     }
-    return member(object, "eventName") != nullptr ? &object : nullptr;
+    const Json* name = member(object, "eventName");
+    return name != nullptr && name->is_string() ? &object : nullptr;
+}
+
+// An EventBridge event that is not an API call via CloudTrail (an ECS state change, a
+// scheduled event): a documented shape, counted as a record of another kind.
+bool is_eventbridge_event(const Json& object)
+{
+    return json_member(object, "detail-type") != nullptr && json_member(object, "source") != nullptr
+           && json_member(object, "detail") != nullptr;
+}
+
+bool is_digest(const Json& object)
+{
+    // CloudTrail log file integrity validation: digest file structure.
+    return json_member(object, "digestStartTime") != nullptr
+           && (json_member(object, "digestEndTime") != nullptr
+               || json_member(object, "logFiles") != nullptr
+               || json_member(object, "digestS3Object") != nullptr);
+}
+
+NotARecord not_a_record(const Json& value)
+{
+    if (value.is_object()) {
+        std::string keys;
+        std::size_t n = 0;
+        for (const auto& [k, v] : value.get_ref<const Json::object_t&>()) {
+            if (n++ == 4) {
+                keys += ", ...";
+                break;
+            }
+            keys += (keys.empty() ? "" : ", ") + k;
+        }
+        return {keys.empty() ? "an empty object" : "an object with keys " + keys};
+    }
+    if (value.is_array()) {
+        return {"an array"};
+    }
+    return {std::string("a ") + value.type_name()};
+}
+
+// The ECS task ARN's account and region ("arn:aws:ecs:REGION:ACCOUNT:task/..."), when it is one.
+std::string arn_part(std::string_view arn, std::size_t index)
+{
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < index; ++i) {
+        start = arn.find(':', start);
+        if (start == std::string_view::npos) {
+            return {};
+        }
+        ++start;
+    }
+    const std::size_t end = arn.find(':', start);
+    return end == std::string_view::npos ? std::string{}
+                                         : std::string(arn.substr(start, end - start));
+}
+
+ExecEvent exec_event_of(const Json& record)
+{
+    ExecEvent ev;
+    ev.session_id = text_at(record, {"responseElements", "session", "sessionId"});
+    ev.event_id = text_at(record, {"eventID"});
+    ev.event_time = text_at(record, {"eventTime"});
+    ev.region = text_at(record, {"awsRegion"});
+    ev.account = text_at(record, {"recipientAccountId"});
+    ev.source_ip = text_at(record, {"sourceIPAddress"});
+    ev.user_agent = text_at(record, {"userAgent"});
+    ev.cluster = text_at(record, {"requestParameters", "cluster"});
+    ev.container = text_at(record, {"responseElements", "containerName"});
+    if (ev.container.empty()) {
+        ev.container = text_at(record, {"requestParameters", "container"});
+    }
+    ev.task = text_at(record, {"requestParameters", "task"});
+    ev.task_arn = text_at(record, {"responseElements", "taskArn"});
+    ev.command = text_at(record, {"requestParameters", "command"});
+    ev.principal = principal_of(record);
+    if (ev.account.empty()) {
+        ev.account = arn_account(!ev.task_arn.empty() ? ev.task_arn : ev.task);
+    }
+    return ev;
+}
+
+DeniedExec denied_of(const Json& record, ExecEvent ev)
+{
+    DeniedExec d;
+    d.event_id = std::move(ev.event_id);
+    d.event_time = std::move(ev.event_time);
+    d.region = std::move(ev.region);
+    d.account = std::move(ev.account);
+    d.source_ip = std::move(ev.source_ip);
+    d.user_agent = std::move(ev.user_agent);
+    d.cluster = std::move(ev.cluster);
+    d.container = std::move(ev.container);
+    d.task = !ev.task_arn.empty() ? std::move(ev.task_arn) : std::move(ev.task);
+    d.command = std::move(ev.command);
+    d.principal = std::move(ev.principal);
+    d.error_code = text_at(record, {"errorCode"});
+    d.error_message = text_at(record, {"errorMessage"});
+    if (d.error_code.empty() && d.error_message.empty()) {
+        d.error_message = "the response names no session";
+    }
+    return d;
+}
+
+RunTaskEvent run_task_of(const Json& record, std::string_view claim_var)
+{
+    RunTaskEvent ev;
+    ev.event_id = text_at(record, {"eventID"});
+    ev.event_time = text_at(record, {"eventTime"});
+    ev.principal = principal_of(record);
+    if (const Json* tasks = path(record, {"responseElements", "tasks"});
+        tasks != nullptr && tasks->is_array()) {
+        for (const Json& t : *tasks) {
+            const std::string arn = text_at(t, {"taskArn"});
+            if (!arn.empty()) {
+                ev.task_arns.push_back(arn);
+            }
+        }
+    }
+    const Json* overrides = path(record, {"requestParameters", "overrides", "containerOverrides"});
+    if (overrides != nullptr && overrides->is_array()) {
+        for (const Json& o : *overrides) {
+            const Json* env = member(o, "environment");
+            if (env == nullptr || !env->is_array()) {
+                continue;
+            }
+            for (const Json& e : *env) {
+                if (text_at(e, {"name"}) == claim_var) {
+                    ev.claim_overrides.emplace_back(text_at(o, {"name"}), text_at(e, {"value"}));
+                }
+            }
+        }
+    }
+    return ev;
 }
 
 TrailRecord classify(const Json& object, std::string_view claim_var)
 {
+    if (is_digest(object)) {
+        return DigestFile{};
+    }
     Json holder;
     const Json* record = record_of(object, holder);
     if (record == nullptr) {
-        return {};
+        if (is_eventbridge_event(object)) {
+            return {};
+        }
+        return not_a_record(object);
     }
     const std::string source = text_at(*record, {"eventSource"});
     if (!source.empty() && source != k_ecs_source) {
@@ -119,57 +271,14 @@ TrailRecord classify(const Json& object, std::string_view claim_var)
     }
     const std::string name = text_at(*record, {"eventName"});
     if (name == "ExecuteCommand") {
-        ExecEvent ev;
-        ev.session_id = text_at(*record, {"responseElements", "session", "sessionId"});
-        if (ev.session_id.empty()) {
-            return {};
+        ExecEvent ev = exec_event_of(*record);
+        if (ev.session_id.empty() || member(*record, "errorCode") != nullptr) {
+            return denied_of(*record, std::move(ev));
         }
-        ev.event_id = text_at(*record, {"eventID"});
-        ev.event_time = text_at(*record, {"eventTime"});
-        ev.region = text_at(*record, {"awsRegion"});
-        ev.source_ip = text_at(*record, {"sourceIPAddress"});
-        ev.user_agent = text_at(*record, {"userAgent"});
-        ev.cluster = text_at(*record, {"requestParameters", "cluster"});
-        ev.container = text_at(*record, {"responseElements", "containerName"});
-        if (ev.container.empty()) {
-            ev.container = text_at(*record, {"requestParameters", "container"});
-        }
-        ev.task = text_at(*record, {"requestParameters", "task"});
-        ev.task_arn = text_at(*record, {"responseElements", "taskArn"});
-        ev.command = text_at(*record, {"requestParameters", "command"});
-        ev.principal = principal_of(*record);
         return ev;
     }
     if (name == "RunTask") {
-        RunTaskEvent ev;
-        ev.event_id = text_at(*record, {"eventID"});
-        ev.event_time = text_at(*record, {"eventTime"});
-        ev.principal = principal_of(*record);
-        if (const Json* tasks = path(*record, {"responseElements", "tasks"});
-            tasks != nullptr && tasks->is_array()) {
-            for (const Json& t : *tasks) {
-                const std::string arn = text_at(t, {"taskArn"});
-                if (!arn.empty()) {
-                    ev.task_arns.push_back(arn);
-                }
-            }
-        }
-        const Json* overrides =
-            path(*record, {"requestParameters", "overrides", "containerOverrides"});
-        if (overrides != nullptr && overrides->is_array()) {
-            for (const Json& o : *overrides) {
-                const Json* env = member(o, "environment");
-                if (env == nullptr || !env->is_array()) {
-                    continue;
-                }
-                for (const Json& e : *env) {
-                    if (text_at(e, {"name"}) == claim_var) {
-                        ev.claim_overrides.emplace_back(text_at(o, {"name"}),
-                                                        text_at(e, {"value"}));
-                    }
-                }
-            }
-        }
+        RunTaskEvent ev = run_task_of(*record, claim_var);
         if (ev.task_arns.empty()) {
             return {};
         }
@@ -178,7 +287,218 @@ TrailRecord classify(const Json& object, std::string_view claim_var)
     return {};
 }
 
+// ---- CloudTrail Lake -----------------------------------------------------------------------
+
+// The members this reader looks up, spelled as CloudTrail spells them: the Lake's notation
+// spells userIdentity's in lower case (principalid, sessioncontext, onbehalfof).
+using namespace std::string_view_literals;
+constexpr std::array k_record_keys = {"type"sv,
+                                      "principalId"sv,
+                                      "arn"sv,
+                                      "accountId"sv,
+                                      "accessKeyId"sv,
+                                      "userName"sv,
+                                      "sessionContext"sv,
+                                      "sessionIssuer"sv,
+                                      "attributes"sv,
+                                      "creationDate"sv,
+                                      "mfaAuthenticated"sv,
+                                      "sourceIdentity"sv,
+                                      "webIdFederationData"sv,
+                                      "federatedProvider"sv,
+                                      "invokedBy"sv,
+                                      "identityProvider"sv,
+                                      "credentialId"sv,
+                                      "onBehalfOf"sv,
+                                      "userId"sv,
+                                      "identityStoreArn"sv,
+                                      "cluster"sv,
+                                      "task"sv,
+                                      "container"sv,
+                                      "command"sv,
+                                      "containerName"sv,
+                                      "taskArn"sv,
+                                      "session"sv,
+                                      "sessionId"sv,
+                                      "overrides"sv,
+                                      "containerOverrides"sv,
+                                      "environment"sv,
+                                      "name"sv,
+                                      "value"sv,
+                                      "tasks"sv};
+
+std::string canonical_key(const std::string& key)
+{
+    for (const std::string_view k : k_record_keys) {
+        if (iequals(k, key)) {
+            return std::string(k);
+        }
+    }
+    return key;
+}
+
+// The Lake's notation for structured columns: {key=value, key={...}, key=[a, b], key=null}.
+// Values are text up to the next ", " or closing bracket at their level.
+class LakeNotation {
+public:
+    explicit LakeNotation(std::string_view text)
+        : m_s(text)
+    {}
+
+    std::optional<Json> parse()
+    {
+        auto v = value();
+        skip_spaces();
+        if (!v || m_at != m_s.size()) {
+            return std::nullopt;
+        }
+        return v;
+    }
+
+private:
+    static constexpr std::size_t k_max_depth = 32;
+
+    void skip_spaces()
+    {
+        while (m_at < m_s.size() && m_s[m_at] == ' ') {
+            ++m_at;
+        }
+    }
+
+    bool eat(char c)
+    {
+        skip_spaces();
+        if (m_at < m_s.size() && m_s[m_at] == c) {
+            ++m_at;
+            return true;
+        }
+        return false;
+    }
+
+    std::optional<Json> value()
+    {
+        skip_spaces();
+        if (m_at < m_s.size() && (m_s[m_at] == '{' || m_s[m_at] == '[')) {
+            if (++m_depth > k_max_depth) {
+                return std::nullopt;
+            }
+            auto v = m_s[m_at] == '{' ? map() : list();
+            --m_depth;
+            return v;
+        }
+        return scalar();
+    }
+
+    std::optional<Json> map()
+    {
+        ++m_at; // '{'
+        Json out = Json::object();
+        if (eat('}')) {
+            return out;
+        }
+        for (;;) {
+            skip_spaces();
+            const std::size_t eq = m_s.find('=', m_at);
+            if (eq == std::string_view::npos) {
+                return std::nullopt;
+            }
+            const std::string key(m_s.substr(m_at, eq - m_at));
+            if (key.empty() || key.find_first_of(",{}[]") != std::string::npos) {
+                return std::nullopt;
+            }
+            m_at = eq + 1;
+            auto v = value();
+            if (!v) {
+                return std::nullopt;
+            }
+            out[canonical_key(key)] = std::move(*v);
+            if (eat('}')) {
+                return out;
+            }
+            if (!eat(',')) {
+                return std::nullopt;
+            }
+        }
+    }
+
+    std::optional<Json> list()
+    {
+        ++m_at; // '['
+        Json out = Json::array();
+        if (eat(']')) {
+            return out;
+        }
+        for (;;) {
+            auto v = value();
+            if (!v) {
+                return std::nullopt;
+            }
+            out.push_back(std::move(*v));
+            if (eat(']')) {
+                return out;
+            }
+            if (!eat(',')) {
+                return std::nullopt;
+            }
+        }
+    }
+
+    std::optional<Json> scalar()
+    {
+        const std::size_t start = m_at;
+        while (m_at < m_s.size()) {
+            const char c = m_s[m_at];
+            if (c == '}' || c == ']'
+                || (c == ',' && m_at + 1 < m_s.size() && m_s[m_at + 1] == ' ')) {
+                break;
+            }
+            ++m_at;
+        }
+        const std::string_view text = m_s.substr(start, m_at - start);
+        if (text == "null") {
+            return Json(nullptr);
+        }
+        return Json(std::string(text));
+    }
+
+    std::string_view m_s;
+    std::size_t m_at = 0;
+    std::size_t m_depth = 0;
+};
+
 } // namespace
+
+std::optional<Json> lake_row_record(const Json& row)
+{
+    if (!row.is_array()) {
+        return std::nullopt;
+    }
+    Json record = Json::object();
+    for (const Json& cell : row) {
+        if (!cell.is_object() || cell.size() != 1) {
+            return std::nullopt;
+        }
+        const auto& [key, value] = *cell.get_ref<const Json::object_t&>().begin();
+        if (!value.is_string()) {
+            record[key] = value;
+            continue;
+        }
+        const std::string& text = value.get_ref<const std::string&>();
+        if (!text.empty() && (text.front() == '{' || text.front() == '[')) {
+            Json parsed = Json::parse(text, nullptr, false);
+            if (!parsed.is_discarded()) {
+                record[key] = std::move(parsed);
+                continue;
+            }
+            if (auto notation = LakeNotation(text).parse()) {
+                record[key] = std::move(*notation);
+                continue;
+            }
+        }
+        record[key] = value;
+    }
+    return record;
+}
 
 TrailRecord classify_trail_record(const Json& object, std::string_view claim_var)
 {
@@ -186,49 +506,86 @@ TrailRecord classify_trail_record(const Json& object, std::string_view claim_var
         return classify(object, claim_var);
     } catch (const std::exception&) {
         // nlohmann type errors on a malformed record: the record is not one of ours.
-        return {};
+        return NotARecord{"a malformed record"};
     }
 }
 
-std::vector<std::string> principal_names(const Principal& principal)
+std::vector<NameMatch> principal_names(const Principal& principal,
+                                       const IdentityDirectory* directory)
 {
-    std::vector<std::string> names;
-    const auto add = [&](std::string name) {
-        if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) {
-            names.push_back(std::move(name));
+    std::vector<NameMatch> names;
+    const auto add = [&](std::string name, std::string_view rule) {
+        if (name.empty()) {
+            return;
+        }
+        if (std::none_of(
+                names.begin(), names.end(), [&](const NameMatch& m) { return m.name == name; })) {
+            names.push_back({std::move(name), std::string(rule)});
         }
     };
     const std::string& arn = principal.arn;
-    add(arn);
-    if (const std::string role_session = after(arn, k_assumed_role); !role_session.empty()) {
-        add(role_session);
-        if (role_session.find('/') != std::string::npos) {
-            add(last_component(role_session));
+    const std::string& type = principal.type;
+    add(arn, "ARN");
+    const bool untyped = type.empty();
+    if (type == "AssumedRole" || untyped) {
+        if (const std::string role_session = after(arn, k_assumed_role); !role_session.empty()) {
+            if (role_session.find('/') != std::string::npos) {
+                add(last_component(role_session), "role session name");
+            }
+            add(role_session, "role/session");
+        }
+        add(principal.source_identity, "source identity");
+    }
+    if (type == "IAMUser" || untyped) {
+        if (const std::string user = after(arn, k_iam_user); !user.empty()) {
+            add(last_component(user), "IAM user name");
+        }
+        add(principal.user_name, "IAM user name");
+    }
+    if (type == "FederatedUser" || untyped) {
+        if (const std::string fed = after(arn, k_federated_user); !fed.empty()) {
+            add(last_component(fed), "federated user name");
         }
     }
-    if (const std::string user = after(arn, k_iam_user); !user.empty()) {
-        add(last_component(user));
+    if (type == "AssumedRole" || type == "FederatedUser" || untyped) {
+        if (const std::size_t colon = principal.principal_id.find(':');
+            colon != std::string::npos) {
+            add(principal.principal_id.substr(colon + 1), "principalId session part");
+        }
     }
-    if (const std::string fed = after(arn, k_federated_user); !fed.empty()) {
-        add(last_component(fed));
+    if (type == "IdentityCenterUser") {
+        add(principal.on_behalf_of, "Identity Center user id");
     }
-    add(principal.user_name);
-    if (const std::size_t colon = principal.principal_id.find(':'); colon != std::string::npos) {
-        add(principal.principal_id.substr(colon + 1));
+    if (directory != nullptr) {
+        if (const auto found = directory->find(principal)) {
+            const std::string via = " (" + found->how + ")";
+            add(found->user->user_name, "Identity Center user name" + via);
+            for (const auto& email : found->user->emails) {
+                add(email, "Identity Center e-mail" + via);
+            }
+        }
     }
     return names;
 }
 
-bool claim_matches(std::string_view claim, const Principal& principal)
+std::optional<NameMatch>
+match_claim(std::string_view claim, const Principal& principal, const IdentityDirectory* directory)
 {
-    const auto names = principal_names(principal);
-    return std::any_of(
-        names.begin(), names.end(), [&](const std::string& n) { return iequals(n, claim); });
+    if (claim.empty()) {
+        return std::nullopt;
+    }
+    for (auto& n : principal_names(principal, directory)) {
+        if (iequals(n.name, claim)) {
+            return std::move(n);
+        }
+    }
+    return std::nullopt;
 }
 
 std::string principal_display(const Principal& principal)
 {
     const std::string& arn = principal.arn;
+    const std::string& type = principal.type;
     if (const std::string rs = after(arn, k_assumed_role); !rs.empty()) {
         return "assumed-role/" + rs;
     }
@@ -241,19 +598,77 @@ std::string principal_display(const Principal& principal)
     if (arn.size() >= 5 && arn.substr(arn.size() - 5) == ":root") {
         return "root";
     }
+    if (type == "IdentityCenterUser" && !principal.on_behalf_of.empty()) {
+        return "identity-center/" + principal.on_behalf_of;
+    }
+    if (type == "AWSService" && !principal.invoked_by.empty()) {
+        return "service/" + principal.invoked_by;
+    }
+    if (type == "AWSAccount" && !principal.account.empty()) {
+        return "account/" + principal.account;
+    }
+    if (type == "Unknown" && !principal.user_name.empty()) {
+        return "unknown/" + principal.user_name;
+    }
     if (!arn.empty()) {
         return arn;
     }
     if (!principal.principal_id.empty()) {
         return principal.principal_id;
     }
-    return principal.type;
+    if (!principal.invoked_by.empty()) {
+        return "service/" + principal.invoked_by;
+    }
+    return type.empty() ? "-" : type;
 }
 
 std::string_view task_id_of(std::string_view task)
 {
     const std::size_t slash = task.rfind('/');
     return slash == std::string_view::npos ? task : task.substr(slash + 1);
+}
+
+bool Scope::contains(std::string_view account,
+                     std::string_view region,
+                     std::string_view cluster,
+                     std::string_view start) const
+{
+    const auto allowed = [](const std::vector<std::string>& list, std::string_view value) {
+        return list.empty() || value.empty()
+               || std::find(list.begin(), list.end(), value) != list.end();
+    };
+    if (!allowed(accounts, account) || !allowed(regions, region)) {
+        return false;
+    }
+    if (!clusters.empty() && !cluster.empty()
+        && std::none_of(clusters.begin(), clusters.end(), [&](const std::string& c) {
+               return cluster_name(c) == cluster_name(cluster);
+           })) {
+        return false;
+    }
+    if (const auto t = parse_utc_time(start)) {
+        if ((since_ms && *t < *since_ms) || (until_ms && *t >= *until_ms)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string arn_region(std::string_view arn)
+{
+    return arn.starts_with("arn:") ? arn_part(arn, 3) : std::string{};
+}
+
+std::string arn_account(std::string_view arn)
+{
+    return arn.starts_with("arn:") ? arn_part(arn, 4) : std::string{};
+}
+
+std::string_view cluster_name(std::string_view cluster)
+{
+    constexpr std::string_view k_marker = ":cluster/";
+    const std::size_t at = cluster.find(k_marker);
+    return at == std::string_view::npos ? cluster : cluster.substr(at + k_marker.size());
 }
 
 void TrailIndex::add(ExecEvent event)
@@ -296,22 +711,147 @@ const RunTaskEvent* TrailIndex::find_run_task(std::string_view task) const
     return it == m_run_by_task.end() ? nullptr : &m_runs[it->second];
 }
 
-util::Status read_trail_input(Input& in, std::string_view claim_var, TrailIndex& index)
+void TrailIndex::add(DeniedExec event)
 {
-    RecordStreamer streamer({"Records", "Events"}, true, [&](Json& object) {
-        index.count_records(1, 0);
+    if (!event.event_id.empty() && !m_event_ids.emplace(event.event_id, true).second) {
+        return;
+    }
+    if (!m_scope.contains(event.account, event.region, event.cluster, event.event_time)) {
+        ++m_denied_out_of_scope;
+        return;
+    }
+    const std::string who =
+        !event.principal.arn.empty() ? event.principal.arn : principal_display(event.principal);
+    std::string key;
+    const std::string* parts[] = {&event.account,
+                                  &event.region,
+                                  &who,
+                                  &event.error_code,
+                                  &event.cluster,
+                                  &event.task,
+                                  &event.container};
+    for (const std::string* part : parts) {
+        key += *part;
+        key += '\n';
+    }
+    const auto [it, fresh] = m_denied_by_key.emplace(key, m_denied.size());
+    if (fresh) {
+        m_denied.push_back({event, event.event_time, 0});
+    }
+    DeniedGroup& g = m_denied[it->second];
+    ++g.count;
+    if (event.event_time > g.last_time) {
+        g.last_time = event.event_time;
+    }
+    if (event.event_time < g.call.event_time) {
+        g.call = std::move(event);
+    }
+}
+
+util::Status
+read_trail_input(Input& in, std::string_view claim_var, TrailIndex& index, PageSet* pages)
+{
+    std::size_t unrecognised = 0;
+    std::string first_unrecognised;
+    std::string lake_problem;
+    std::size_t documents = 0;
+    Page page;
+    const auto not_a_record = [&](std::string what) {
+        if (unrecognised++ == 0) {
+            first_unrecognised = std::move(what);
+        }
+    };
+    const auto event_time = [&](const std::string& time) {
+        if (const auto ms = parse_utc_time(time)) {
+            page.saw_time(*ms);
+        }
+    };
+    const auto take = [&](const Json& object) {
         TrailRecord rec = classify_trail_record(object, claim_var);
+        if (auto* bad = std::get_if<NotARecord>(&rec)) {
+            not_a_record(std::move(bad->what));
+            return;
+        }
+        if (std::holds_alternative<DigestFile>(rec)) {
+            index.count_digest();
+            return;
+        }
+        index.count_records(1, 0);
         if (auto* exec = std::get_if<ExecEvent>(&rec)) {
+            event_time(exec->event_time);
             exec->origin = in.name();
             index.add(std::move(*exec));
         } else if (auto* run = std::get_if<RunTaskEvent>(&rec)) {
+            event_time(run->event_time);
             run->origin = in.name();
             index.add(std::move(*run));
+        } else if (auto* denied = std::get_if<DeniedExec>(&rec)) {
+            event_time(denied->event_time);
+            denied->origin = in.name();
+            index.add(std::move(*denied));
         }
+    };
+    RecordStreamer streamer({"Records", "Events", "QueryResultRows"}, true, [&](Json& value) {
+        if (value.is_array()) {
+            if (auto record = lake_row_record(value)) {
+                take(*record);
+            } else {
+                not_a_record("an array that is not a CloudTrail Lake result row");
+            }
+            return;
+        }
+        take(value);
+    });
+    streamer.deliver_arrays(true);
+    streamer.on_document([&](const RecordStreamer::Document& doc) {
+        ++documents;
+        if (doc.root_scalar) {
+            not_a_record("a JSON scalar");
+        }
+        const auto token = doc.strings.find("NextToken");
+        const bool has_token = token != doc.strings.end() && !token->second.empty();
+        const std::string input =
+            in.name() + (documents > 1 ? " (document " + std::to_string(documents) + ")" : "");
+        if (doc.stream_key == "QueryResultRows") {
+            const auto status = doc.strings.find("QueryStatus");
+            if (status != doc.strings.end() && status->second != "FINISHED"
+                && lake_problem.empty()) {
+                lake_problem = "the CloudTrail Lake query is " + status->second
+                               + ", not FINISHED: its results are incomplete";
+            }
+        }
+        if (pages != nullptr
+            && (doc.stream_key == "Events" || doc.stream_key == "QueryResultRows")) {
+            page.input = input;
+            page.role = "CloudTrail";
+            page.shape = doc.stream_key == "Events" ? "lookup-events" : "get-query-results";
+            page.order = doc.stream_key == "Events" ? PageOrder::newest_first : PageOrder::none;
+            page.has_token = has_token;
+            pages->add(page);
+        }
+        page = Page{};
     });
     auto st = parse_json_stream(in, streamer);
     index.count_records(0, streamer.skipped_records());
-    return st;
+    for (std::size_t i = 0; i < streamer.stray_scalars(); ++i) {
+        not_a_record("a JSON scalar where a record belongs");
+    }
+    if (!st) {
+        return st;
+    }
+    if (!lake_problem.empty()) {
+        return util::make_error("read", in.name(), lake_problem);
+    }
+    if (unrecognised > 0) {
+        return util::make_error(
+            "read",
+            in.name(),
+            std::to_string(unrecognised) + " JSON value" + (unrecognised == 1 ? " is" : "s are")
+                + " not CloudTrail (the first: " + first_unrecognised
+                + "); not counted. CloudTrail inputs are S3 trail files, lookup-events, "
+                  "get-query-results or EventBridge output");
+    }
+    return {};
 }
 
 } // namespace execmark::audit

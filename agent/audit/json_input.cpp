@@ -291,6 +291,18 @@ RecordStreamer::Builder* RecordStreamer::target()
 
 bool RecordStreamer::scalar(Json&& v, std::size_t size)
 {
+    if (m_depth == 0) {
+        if (m_document_end) {
+            m_document = Document{};
+            m_document.root_scalar = true;
+            m_document_end(m_document);
+        }
+        return true;
+    }
+    if (!m_element.active && m_stream_depth != 0 && m_depth == m_stream_depth) {
+        ++m_stray;
+        return true;
+    }
     if (Builder* b = target()) {
         if (b == &m_root && m_depth == 1) {
             m_next_is_stream = false;
@@ -327,6 +339,10 @@ bool RecordStreamer::number_float(number_float_t val, const string_t& /*s*/)
 
 bool RecordStreamer::string(string_t& val)
 {
+    if (!m_element.active && m_root.active && m_depth == 1
+        && val.size() <= k_max_root_string_bytes) {
+        m_document.strings[m_root.key] = val;
+    }
     const std::size_t size = val.size();
     return scalar(Json(std::move(val)), size);
 }
@@ -341,6 +357,7 @@ bool RecordStreamer::start_object(std::size_t /*elements*/)
     if (m_depth == 0) {
         m_saw_stream = false;
         m_stream_depth = 0;
+        m_document = Document{};
         m_root.begin();
         m_root.open(Json::object());
     } else if (m_element.active) {
@@ -366,6 +383,9 @@ bool RecordStreamer::key(string_t& val)
         if (m_depth == 1) {
             m_next_is_stream =
                 std::find(m_stream_keys.begin(), m_stream_keys.end(), val) != m_stream_keys.end();
+            if (m_next_is_stream) {
+                m_pending_stream_key = val;
+            }
         }
         m_root.key = val;
     }
@@ -394,6 +414,9 @@ bool RecordStreamer::end_object()
             }
         }
         m_root.root = Json();
+        if (m_depth == 0 && m_document_end) {
+            m_document_end(m_document);
+        }
     }
     return true;
 }
@@ -403,16 +426,20 @@ bool RecordStreamer::start_array(std::size_t /*elements*/)
     if (m_depth == 0) {
         m_root.active = false;
         m_stream_depth = 1;
+        m_document = Document{};
+        m_document.root_array = true;
     } else if (m_element.active) {
         m_element.open(Json::array());
     } else if (m_root.active && m_depth == 1 && m_next_is_stream && m_stream_depth == 0) {
         m_stream_depth = 2;
         m_saw_stream = true;
         m_next_is_stream = false;
+        m_document.stream_key = m_pending_stream_key;
     } else if (m_stream_depth != 0 && m_depth == m_stream_depth) {
-        // An array where a record is expected: skipped as a whole, like a scalar.
+        // An array where a record is expected: a record when arrays are delivered, else
+        // skipped as a whole, like a scalar.
         m_element.begin();
-        m_element.oversized = true;
+        m_element.oversized = !m_deliver_arrays;
         m_element.open(Json::array());
     } else if (m_root.active) {
         m_root.open(Json::array());
@@ -430,13 +457,20 @@ bool RecordStreamer::end_array()
         --m_depth;
         if (m_element.close()) {
             // Only the "array instead of a record" case closes an element with ']'.
-            m_element.active = false;
+            if (m_deliver_arrays) {
+                finish_element();
+            } else {
+                m_element.active = false;
+            }
         }
         return true;
     }
     if (m_stream_depth != 0 && m_depth == m_stream_depth) {
         m_stream_depth = 0;
         --m_depth;
+        if (m_depth == 0 && m_document_end) {
+            m_document_end(m_document);
+        }
         return true;
     }
     --m_depth;
@@ -456,6 +490,7 @@ bool RecordStreamer::parse_error(std::size_t /*position*/,
 void RecordStreamer::finish_element()
 {
     m_element.active = false;
+    ++m_document.records;
     if (m_element.oversized) {
         ++m_skipped;
     } else {

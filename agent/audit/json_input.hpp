@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,15 +46,41 @@ util::Status parse_json_stream(Input& in, nlohmann::json_sax<Json>& sax);
 // - the root object itself when it has no such array and deliver_root is set.
 // Scalars where records are expected are ignored; records over k_max_json_record_bytes are
 // skipped and counted.
+//
+// After each top-level value, the document callback (when set) is told its shape: which stream
+// key held the records, and the root object's own string members (NextToken, QueryStatus, ...;
+// at most k_max_root_string_bytes each), so that a reader can recognise the document and its
+// paging.
 class RecordStreamer final : public nlohmann::json_sax<Json> {
 public:
     using Deliver = std::function<void(Json& record)>;
+
+    struct Document {
+        bool root_array = false;  // the value was an array of records
+        bool root_scalar = false; // the value was a string, number, boolean or null
+        std::string stream_key;   // the root member whose array was streamed ("" when none)
+        std::size_t records = 0;  // records delivered (or skipped as oversized) from it
+        std::map<std::string, std::string, std::less<>> strings; // the root's string members
+    };
+
+    using DocumentEnd = std::function<void(const Document& document)>;
+
+    static constexpr std::size_t k_max_root_string_bytes = 4096;
 
     RecordStreamer(std::initializer_list<std::string_view> stream_keys,
                    bool deliver_root,
                    Deliver deliver);
 
     [[nodiscard]] std::size_t skipped_records() const { return m_skipped; }
+
+    // Scalars (strings, numbers, ...) found where records were expected; not delivered.
+    [[nodiscard]] std::size_t stray_scalars() const { return m_stray; }
+
+    // Arrays where a record is expected (CloudTrail Lake's rows) are delivered as records,
+    // instead of being ignored.
+    void deliver_arrays(bool on) { m_deliver_arrays = on; }
+
+    void on_document(DocumentEnd callback) { m_document_end = std::move(callback); }
 
     bool null() override;
     bool boolean(bool val) override;
@@ -102,6 +129,11 @@ private:
     Builder m_root;
     Builder m_element;
     std::size_t m_skipped = 0;
+    std::size_t m_stray = 0;
+    bool m_deliver_arrays = false;
+    DocumentEnd m_document_end;
+    Document m_document;
+    std::string m_pending_stream_key;
 };
 
 } // namespace execmark::audit

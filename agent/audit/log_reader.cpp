@@ -219,7 +219,13 @@ util::Status read_cloudwatch_json(Input& in,
         return streams.emplace(stream, std::move(st)).first->second;
     };
 
+    Page page;
+    std::size_t documents = 0;
     RecordStreamer streamer({"events"}, false, [&](Json& event) {
+        if (const Json* ts = json_member(event, "timestamp");
+            ts != nullptr && ts->is_number_integer()) {
+            page.saw_time(ts->get<std::int64_t>());
+        }
         const std::string* msg = json_string_member(event, "message");
         if (msg == nullptr) {
             return;
@@ -230,6 +236,24 @@ util::Status read_cloudwatch_json(Input& in,
         if (st.lines) {
             st.lines->event(*msg);
         }
+    });
+    // filter-log-events pages (get-log-events always carries its forward and backward tokens,
+    // which say nothing about completeness: it is not a page here).
+    streamer.on_document([&](const RecordStreamer::Document& doc) {
+        ++documents;
+        if (options.pages != nullptr && doc.stream_key == "events"
+            && !doc.strings.contains("nextForwardToken")) {
+            page.input =
+                path
+                + (documents > 1 ? " (document " + std::to_string(documents) + ")" : std::string());
+            page.role = options.role;
+            page.shape = "filter-log-events";
+            page.order = PageOrder::oldest_first;
+            const auto token = doc.strings.find("nextToken");
+            page.has_token = token != doc.strings.end() && !token->second.empty();
+            options.pages->add(page);
+        }
+        page = Page{};
     });
     const util::Status parsed = parse_json_stream(in, streamer);
     if (streams.empty() && parsed) {

@@ -7,6 +7,7 @@
 #include <agent/audit/formats.hpp>
 #include <agent/audit/input.hpp>
 #include <agent/audit/lines.hpp>
+#include <agent/audit/pages.hpp>
 #include <agent/util/result.hpp>
 
 #include <cstdint>
@@ -44,7 +45,9 @@ public:
 };
 
 struct ReadOptions {
-    std::string session_override; // --session: the own session id of non-stream inputs
+    std::string session_override;     // --session: the own session id of non-stream inputs
+    PageSet* pages = nullptr;         // filter-log-events pages are recorded here (pages.hpp)
+    std::string role = "session log"; // the role named for an incomplete page
 };
 
 // Reads the whole of in (opened from path) and routes its logs. Errors: I/O, decompression,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <agent/audit/render.hpp>
+#include <agent/audit/terminal.hpp>
 
 #include <algorithm>
 
@@ -61,13 +62,14 @@ std::string problem_line(const Problem& p)
     return "    " + std::string(finding_name(p.finding)) + "  " + p.where + ": " + p.detail + "\n";
 }
 
-// Columns padded to the widest cell, two spaces apart.
+// Columns padded to the widest cell by display width (é is one column, 漢 two), two spaces
+// apart.
 std::string aligned(const std::vector<std::vector<std::string>>& cells)
 {
     std::vector<std::size_t> width(cells.front().size(), 0);
     for (const auto& line : cells) {
         for (std::size_t i = 0; i < line.size(); ++i) {
-            width[i] = std::max(width[i], line[i].size());
+            width[i] = std::max(width[i], display_width(line[i]));
         }
     }
     std::string out;
@@ -75,10 +77,28 @@ std::string aligned(const std::vector<std::vector<std::string>>& cells)
         for (std::size_t i = 0; i < line.size(); ++i) {
             out += line[i];
             if (i + 1 < line.size()) {
-                out.append(width[i] - line[i].size() + 2, ' ');
+                out.append(width[i] - display_width(line[i]) + 2, ' ');
             }
         }
         out += "\n";
+    }
+    return out;
+}
+
+std::string or_dash(const std::string& s)
+{
+    return s.empty() ? "-" : s;
+}
+
+// The principal, and the Identity Center user it is when the directory names one.
+std::string principal_text(const Principal& p, const std::optional<PersonMatch>& person)
+{
+    std::string out = principal_display(p);
+    if (p.type == "AssumedRole" && !p.source_identity.empty()) {
+        out += " (source " + p.source_identity + ")";
+    }
+    if (person) {
+        out += " = " + person->user.user_name;
     }
     return out;
 }
@@ -87,8 +107,15 @@ std::string session_table(const Assessment& a)
 {
     std::vector<std::vector<std::string>> cells;
     if (a.audit) {
-        cells.push_back(
-            {"SESSION", "PRINCIPAL", "CLAIM", "TASK/CONTAINER", "START", "DURATION", "STATUS"});
+        cells.push_back({"SESSION",
+                         "ACCOUNT",
+                         "REGION",
+                         "PRINCIPAL",
+                         "CLAIM",
+                         "TASK/CONTAINER",
+                         "START",
+                         "DURATION",
+                         "STATUS"});
     } else {
         cells.push_back(
             {"SESSION", "CLAIM", "TASK/CONTAINER", "START", "DURATION", "MARKERS", "STATUS"});
@@ -97,7 +124,9 @@ std::string session_table(const Assessment& a)
         const std::string duration = row.duration_ms ? format_duration(*row.duration_ms) : "-";
         if (a.audit) {
             cells.push_back({row.session,
-                             row.exec ? principal_display(row.exec->principal) : "-",
+                             or_dash(row.account()),
+                             or_dash(row.region()),
+                             row.exec ? principal_text(row.exec->principal, row.person) : "-",
                              claim_text(row),
                              task_container(row),
                              short_time(row.start),
@@ -141,6 +170,71 @@ std::string findings_section(const Assessment& a)
         if (more > 0) {
             out += "    ... and " + std::to_string(more) + " more\n";
         }
+    }
+    return out;
+}
+
+// Which Identity Center user each mapped principal is, and how the claim matched.
+std::string identity_section(const Assessment& a)
+{
+    std::string out;
+    for (const SessionRecord& row : a.sessions) {
+        if (!row.person) {
+            continue;
+        }
+        if (out.empty()) {
+            out = "\nIdentity Center users:\n";
+        }
+        const DirectoryUser& u = row.person->user;
+        std::string emails;
+        for (const auto& e : u.emails) {
+            emails += (emails.empty() ? "" : ", ") + e;
+        }
+        out += "  " + row.session + "  " + principal_display(row.exec->principal) + " is "
+               + u.user_name + (emails.empty() ? "" : " (" + emails + ")") + ", by "
+               + row.person->how;
+        if (row.claim_match) {
+            out += "; claim \"" + row.facts.claim + "\" matched the " + row.claim_match->rule;
+        }
+        out += "\n";
+    }
+    return out;
+}
+
+std::string denied_section(const Assessment& a)
+{
+    if (a.denied.empty()) {
+        return {};
+    }
+    std::vector<std::vector<std::string>> cells;
+    cells.push_back(
+        {"FIRST", "LAST", "CALLS", "ACCOUNT", "REGION", "PRINCIPAL", "TASK/CONTAINER", "ERROR"});
+    for (const DeniedRecord& d : a.denied) {
+        const DeniedExec& c = d.calls.call;
+        std::string task(task_id_of(c.task));
+        if (task.size() > 12) {
+            task = task.substr(0, 12);
+        }
+        std::string error = c.error_code.empty() ? "(no error code)" : c.error_code;
+        if (!c.error_message.empty()) {
+            error += ": " + c.error_message;
+        }
+        cells.push_back({short_time(c.event_time),
+                         short_time(d.calls.last_time),
+                         std::to_string(d.calls.count),
+                         or_dash(c.account),
+                         or_dash(c.region),
+                         principal_text(c.principal, d.person),
+                         or_dash(task) + "/" + or_dash(c.container),
+                         error});
+    }
+    std::string table = aligned(cells);
+    std::string out = "\nDenied or failed ExecuteCommand calls (no session was opened):\n";
+    std::size_t start = 0;
+    while (start < table.size()) {
+        const std::size_t nl = table.find('\n', start);
+        out += "  " + table.substr(start, nl - start + 1);
+        start = nl + 1;
     }
     return out;
 }
@@ -204,6 +298,22 @@ std::string totals_section(const Assessment& a)
     if (t.container_problems > 0) {
         out += plural(t.container_problems, "container log finding") + ".\n";
     }
+    if (t.denied > 0) {
+        out += plural(t.denied, "denied or failed ExecuteCommand call") + ".\n";
+    }
+    if (t.digest_files > 0) {
+        out += plural(t.digest_files, "CloudTrail digest file")
+               + " skipped (check them with `aws cloudtrail validate-logs`).\n";
+    }
+    if (t.out_of_scope_sessions + t.out_of_scope_denied > 0) {
+        out += "Outside the filters, skipped: " + plural(t.out_of_scope_sessions, "session") + ", "
+               + plural(t.out_of_scope_denied, "denied call") + ".\n";
+    }
+    for (const auto& role : t.incomplete) {
+        out += "The " + role
+               + " input is incomplete: a page's next page was not given (see the errors "
+                 "above).\n";
+    }
     if (!t.input_errors.empty()) {
         out += plural(t.input_errors.size(), "input")
                + " could not be read completely (see the errors above).\n";
@@ -234,27 +344,64 @@ std::string line(const OJson& j)
     return j.dump(-1, ' ', false, OJson::error_handler_t::replace) + "\n";
 }
 
+// userIdentity, every member kept (docs/auditing.md, "JSON output").
+OJson principal_json(const Principal& p)
+{
+    OJson issuer = nullptr;
+    if (!p.issuer_arn.empty() || !p.issuer_name.empty() || !p.issuer_type.empty()) {
+        issuer = {{"type", nullable(p.issuer_type)},
+                  {"arn", nullable(p.issuer_arn)},
+                  {"name", nullable(p.issuer_name)}};
+    }
+    OJson on_behalf_of = nullptr;
+    if (!p.on_behalf_of.empty() || !p.identity_store_arn.empty()) {
+        on_behalf_of = {{"user_id", nullable(p.on_behalf_of)},
+                        {"identity_store_arn", nullable(p.identity_store_arn)}};
+    }
+    return {{"arn", nullable(p.arn)},
+            {"type", nullable(p.type)},
+            {"principal_id", nullable(p.principal_id)},
+            {"account", nullable(p.account)},
+            {"display", principal_display(p)},
+            {"user_name", nullable(p.user_name)},
+            {"session_issuer", issuer},
+            {"source_identity", nullable(p.source_identity)},
+            {"invoked_by", nullable(p.invoked_by)},
+            {"on_behalf_of", on_behalf_of},
+            {"credential_id", nullable(p.credential_id)},
+            {"identity_provider", nullable(p.identity_provider)}};
+}
+
+OJson person_json(const std::optional<PersonMatch>& person)
+{
+    if (!person) {
+        return nullptr;
+    }
+    const DirectoryUser& u = person->user;
+    return {{"user_id", u.user_id},
+            {"user_name", nullable(u.user_name)},
+            {"display_name", nullable(u.display_name)},
+            {"emails", u.emails},
+            {"identity_store_id", nullable(u.store_id)},
+            {"mapped_by", person->how}};
+}
+
 // The CloudTrail fields of a session: principal and the ExecuteCommand event.
 void exec_json(OJson& j, const SessionRecord& row)
 {
     if (!row.exec) {
         for (const char* k :
-             {"principal", "event_time", "event_id", "source_ip", "command", "region"}) {
+             {"principal", "identity_center", "event_time", "event_id", "source_ip", "command"}) {
             j[k] = nullptr;
         }
         return;
     }
-    const Principal& p = row.exec->principal;
-    j["principal"] = {{"arn", nullable(p.arn)},
-                      {"type", nullable(p.type)},
-                      {"principal_id", nullable(p.principal_id)},
-                      {"account", nullable(p.account)},
-                      {"display", principal_display(p)}};
+    j["principal"] = principal_json(row.exec->principal);
+    j["identity_center"] = person_json(row.person);
     j["event_time"] = nullable(row.exec->event_time);
     j["event_id"] = nullable(row.exec->event_id);
     j["source_ip"] = nullable(row.exec->source_ip);
     j["command"] = nullable(row.exec->command);
-    j["region"] = nullable(row.exec->region);
 }
 
 // The claim, its comparison and the task's RunTask override.
@@ -263,20 +410,11 @@ void claim_json(OJson& j, const SessionRecord& row)
     j["claim"] = nullable(row.facts.claim);
     j["claim_verified"] = row.facts_verified;
     j["claim_matches"] = row.claim_matches ? OJson(*row.claim_matches) : OJson(nullptr);
-    std::string set_by;
-    std::string override_value;
-    if (row.run_task) {
-        set_by = row.run_task->principal.arn;
-        for (const auto& [ctr, value] : row.run_task->claim_overrides) {
-            const std::string want = row.exec ? row.exec->container : row.facts.ctr;
-            if (want.empty() || ctr == want) {
-                override_value = value;
-                break;
-            }
-        }
-    }
-    j["claim_set_by"] = override_value.empty() ? OJson(nullptr) : nullable(set_by);
-    j["claim_override"] = nullable(override_value);
+    j["claim_matched_by"] = row.claim_match ? OJson(row.claim_match->rule) : OJson(nullptr);
+    const auto& o = row.claim_override;
+    j["claim_override"] = o ? OJson(o->value) : OJson(nullptr);
+    j["claim_override_set_by"] = o ? nullable(o->set_by) : OJson(nullptr);
+    j["claim_equals_override"] = o && o->claim_equals ? OJson(*o->claim_equals) : OJson(nullptr);
     j["task_started_by"] = row.run_task ? nullable(row.run_task->principal.arn) : OJson(nullptr);
     j["owner"] = nullable(row.facts.owner);
     j["owner_source"] = nullable(row.facts.osrc);
@@ -295,6 +433,8 @@ OJson session_json(const SessionRecord& row, bool audit)
     j["statuses"] = statuses;
     j["attribution"] =
         audit ? OJson(std::string(attribution_name(row.attribution))) : OJson(nullptr);
+    j["account"] = nullable(row.account());
+    j["region"] = nullable(row.region());
     exec_json(j, row);
     claim_json(j, row);
     j["task"] = nullable(row.task());
@@ -320,6 +460,29 @@ OJson session_json(const SessionRecord& row, bool audit)
     j["problems"] = problems_json(row.problems);
     j["more_problems"] = row.more_problems;
     return j;
+}
+
+OJson denied_json(const DeniedRecord& d)
+{
+    const DeniedExec& c = d.calls.call;
+    return {{"type", "denied"},
+            {"event_time", nullable(c.event_time)},
+            {"last_event_time", nullable(d.calls.last_time)},
+            {"count", d.calls.count},
+            {"event_id", nullable(c.event_id)},
+            {"account", nullable(c.account)},
+            {"region", nullable(c.region)},
+            {"principal", principal_json(c.principal)},
+            {"identity_center", person_json(d.person)},
+            {"error_code", nullable(c.error_code)},
+            {"error_message", nullable(c.error_message)},
+            {"cluster", nullable(c.cluster)},
+            {"task", nullable(c.task)},
+            {"container", nullable(c.container)},
+            {"command", nullable(c.command)},
+            {"source_ip", nullable(c.source_ip)},
+            {"user_agent", nullable(c.user_agent)},
+            {"origin", nullable(c.origin)}};
 }
 
 OJson key_json(const KeyRecord& key)
@@ -367,7 +530,12 @@ OJson summary_json(const Assessment& a)
         summary["cloudtrail_records"] = t.trail_records;
         summary["execute_command_events"] = t.exec_events;
         summary["run_task_events"] = t.run_task_events;
+        summary["denied_execute_command"] = t.denied;
+        summary["digest_files_skipped"] = t.digest_files;
     }
+    summary["out_of_scope"] = {{"sessions", t.out_of_scope_sessions},
+                               {"denied", t.out_of_scope_denied}};
+    summary["incomplete"] = t.incomplete;
     summary["container_problems"] = problems_json(a.container_problems);
     summary["input_errors"] = t.input_errors;
     return summary;
@@ -377,8 +545,8 @@ OJson summary_json(const Assessment& a)
 
 std::string render_table(const Assessment& a)
 {
-    return session_table(a) + findings_section(a) + keys_section(a) + container_section(a)
-           + totals_section(a);
+    return session_table(a) + findings_section(a) + identity_section(a) + denied_section(a)
+           + keys_section(a) + container_section(a) + totals_section(a);
 }
 
 std::string render_json(const Assessment& a)
@@ -386,6 +554,9 @@ std::string render_json(const Assessment& a)
     std::string out;
     for (const SessionRecord& row : a.sessions) {
         out += line(session_json(row, a.audit));
+    }
+    for (const DeniedRecord& d : a.denied) {
+        out += line(denied_json(d));
     }
     for (const KeyRecord& key : a.keys) {
         out += line(key_json(key));

@@ -232,10 +232,15 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
     for (const auto& p : options.session_logs) {
         expand(p, session_files, totals.input_errors);
     }
+    std::vector<std::string> directory_files;
     for (const auto& p : options.cloudtrail) {
         expand(p, trail_files, totals.input_errors);
     }
-    const std::size_t all = container_files.size() + session_files.size() + trail_files.size();
+    for (const auto& p : options.identity_center) {
+        expand(p, directory_files, totals.input_errors);
+    }
+    const std::size_t all =
+        container_files.size() + session_files.size() + trail_files.size() + directory_files.size();
     totals.inputs = all;
     Progress progress(options.progress ? progress_out : nullptr, all);
     std::size_t done = 0;
@@ -255,11 +260,14 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
     };
 
     // 1. Container logs first: they decide which keys are trusted.
+    PageSet pages;
     ContainerLogCheck container(trust);
     ContainerRouter container_router(container);
-    const ReadOptions no_override;
+    ReadOptions container_options;
+    container_options.pages = &pages;
+    container_options.role = "container log";
     read_each(container_files, [&](Input& in, const std::string& path) {
-        return read_log_input(in, path, no_override, container_router);
+        return read_log_input(in, path, container_options, container_router);
     });
     container.finish();
 
@@ -268,18 +276,29 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
     SessionRouter session_router(trust, boot_keys);
     ReadOptions session_options;
     session_options.session_override = options.session;
+    session_options.pages = &pages;
     read_each(session_files, [&](Input& in, const std::string& path) {
         return read_log_input(in, path, session_options, session_router);
     });
 
-    // 3. CloudTrail.
+    // 3. CloudTrail, and the Identity Center directory.
     TrailIndex trail;
+    trail.set_scope(options.scope);
+    IdentityDirectory directory;
     if (options.audit) {
         read_each(trail_files, [&](Input& in, const std::string& /*path*/) {
-            return read_trail_input(in, options.claim_var, trail);
+            return read_trail_input(in, options.claim_var, trail, &pages);
+        });
+        read_each(directory_files, [&](Input& in, const std::string& /*path*/) {
+            return directory.read(in, &pages);
         });
     }
     progress.clear();
+    // A page whose next page is missing makes its role's input incomplete (pages.hpp).
+    for (auto& message : pages.unfollowed()) {
+        totals.input_errors.push_back(std::move(message));
+    }
+    totals.incomplete = pages.incomplete_roles();
 
     JoinInputs join;
     join.verdicts = session_router.finish(totals.signatures);
@@ -289,6 +308,9 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
     join.trust = &trust;
     join.boots = &container.boots();
     join.container_problems = &container.problems();
+    join.directory = directory.empty() ? nullptr : &directory;
+    join.claim_var = options.claim_var;
+    join.scope = options.scope;
     for (const LogVerdict& v : join.verdicts) {
         totals.markers += v.markers;
     }
@@ -304,6 +326,7 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
     outcome.sessions = result.sessions;
     outcome.sessions_with_findings = result.sessions - result.clean;
     outcome.container_findings = result.container_problems;
+    outcome.denied = result.denied;
     return outcome;
 }
 

@@ -17,13 +17,16 @@ namespace execmark::audit {
 inline constexpr std::size_t k_progress_min_files = 20;
 
 struct AuditOptions {
-    bool audit = false;                      // audit (CloudTrail join) rather than verify
-    std::vector<std::string> session_logs;   // files, directories, "-"
-    std::vector<std::string> container_logs; // --container-log
-    std::vector<std::string> keys;           // --key (base64url public keys)
-    std::vector<std::string> cloudtrail;     // --cloudtrail
-    std::string session;                     // --session
-    std::string claim_var = "AWS_USER";      // --claim-var
+    bool audit = false;                       // audit (CloudTrail join) rather than verify
+    std::vector<std::string> session_logs;    // files, directories, "-"
+    std::vector<std::string> container_logs;  // --container-log
+    std::vector<std::string> keys;            // --key (base64url public keys)
+    std::vector<std::string> cloudtrail;      // --cloudtrail
+    std::string session;                      // --session
+    std::string claim_var = "AWS_USER";       // --claim-var
+    std::vector<std::string> identity_center; // --identity-center-users (list-users output)
+    Scope scope;                              // --account, --region, --cluster, --since, --until
+    bool fail_on_denied = false;              // --fail-on-denied: denied calls are findings
     bool json = false;
     bool progress = false; // show a progress line on `progress_out` (a terminal)
 };
@@ -34,6 +37,7 @@ struct AuditOutcome {
     std::size_t sessions = 0;
     std::size_t sessions_with_findings = 0;
     std::size_t container_findings = 0;
+    std::size_t denied = 0; // failed or denied ExecuteCommand calls in scope
 };
 
 // Runs the whole check. Errors are only those that make a report meaningless (a bad --key);

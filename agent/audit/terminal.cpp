@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <agent/audit/terminal.hpp>
 
+#include <array>
+#include <cstdint>
+#include <utility>
+
 namespace execmark::audit {
 
 namespace {
@@ -85,6 +89,111 @@ std::string strip_terminal_controls(std::string_view line)
         i = line[end] == k_esc ? skip_escape(line, end) : end + 1;
     }
     return out;
+}
+
+namespace {
+
+using Range = std::pair<char32_t, char32_t>;
+
+// Zero-width: combining marks, zero-width space/joiners, variation selectors.
+constexpr std::array<Range, 9> k_zero_width = {{{0x0300, 0x036F},
+                                                {0x0483, 0x0489},
+                                                {0x0591, 0x05BD},
+                                                {0x1AB0, 0x1AFF},
+                                                {0x1DC0, 0x1DFF},
+                                                {0x200B, 0x200F},
+                                                {0x20D0, 0x20FF},
+                                                {0xFE00, 0xFE0F},
+                                                {0xFE20, 0xFE2F}}};
+
+// East Asian Wide and Fullwidth blocks (Unicode's EastAsianWidth W/F, by block), and emoji.
+constexpr std::array<Range, 15> k_wide = {{{0x1100, 0x115F},
+                                           {0x2E80, 0x303E},
+                                           {0x3041, 0x33FF},
+                                           {0x3400, 0x4DBF},
+                                           {0x4E00, 0x9FFF},
+                                           {0xA000, 0xA4CF},
+                                           {0xAC00, 0xD7A3},
+                                           {0xF900, 0xFAFF},
+                                           {0xFE30, 0xFE4F},
+                                           {0xFF00, 0xFF60},
+                                           {0xFFE0, 0xFFE6},
+                                           {0x1F300, 0x1F64F},
+                                           {0x1F900, 0x1F9FF},
+                                           {0x20000, 0x2FFFD},
+                                           {0x30000, 0x3FFFD}}};
+
+template <std::size_t N>
+bool in(const std::array<Range, N>& ranges, char32_t c)
+{
+    for (const auto& [lo, hi] : ranges) {
+        if (c >= lo && c <= hi) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Decodes one UTF-8 sequence at s[i]; advances i. An invalid or cut sequence is one byte,
+// decoded as U+FFFD.
+char32_t next_code_point(std::string_view s, std::size_t& i)
+{
+    const auto byte = [&](std::size_t at) {
+        return static_cast<unsigned char>(s[at]);
+    };
+    const unsigned char b0 = byte(i);
+    std::size_t len = 0;
+    char32_t c = 0;
+    if (b0 < 0x80) {
+        ++i;
+        return b0;
+    }
+    if ((b0 & 0xE0) == 0xC0 && b0 >= 0xC2) {
+        len = 2;
+        c = b0 & 0x1F;
+    } else if ((b0 & 0xF0) == 0xE0) {
+        len = 3;
+        c = b0 & 0x0F;
+    } else if ((b0 & 0xF8) == 0xF0 && b0 <= 0xF4) {
+        len = 4;
+        c = b0 & 0x07;
+    } else {
+        ++i;
+        return 0xFFFD;
+    }
+    if (i + len > s.size()) {
+        ++i;
+        return 0xFFFD;
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+        if ((byte(i + k) & 0xC0) != 0x80) {
+            ++i;
+            return 0xFFFD;
+        }
+        c = (c << 6) | (byte(i + k) & 0x3F);
+    }
+    const bool overlong = (len == 3 && c < 0x800) || (len == 4 && c < 0x10000);
+    if (overlong || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+        ++i;
+        return 0xFFFD;
+    }
+    i += len;
+    return c;
+}
+
+} // namespace
+
+std::size_t display_width(std::string_view text)
+{
+    std::size_t width = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const char32_t c = next_code_point(text, i);
+        if (in(k_zero_width, c)) {
+            continue;
+        }
+        width += in(k_wide, c) ? 2 : 1;
+    }
+    return width;
 }
 
 } // namespace execmark::audit

@@ -20,4 +20,9 @@ namespace execmark::audit {
 // C1, as some ANSI filters do, corrupts UTF-8).
 std::string strip_terminal_controls(std::string_view line);
 
+// Columns text takes on a terminal, for aligning tables: UTF-8 decoded; combining marks and
+// zero-width characters 0, East Asian wide and fullwidth characters (and emoji) 2, everything
+// else — an invalid byte included — 1.
+std::size_t display_width(std::string_view text);
+
 } // namespace execmark::audit

@@ -30,9 +30,10 @@ po::options_description describe(bool audit)
     if (audit) {
         add("cloudtrail",
             po::value<std::vector<std::string>>()->value_name("PATH"),
-            "CloudTrail input: S3 log files ({\"Records\":[...]}, .gz), `aws cloudtrail "
-            "lookup-events` output or EventBridge events; directories are read recursively "
-            "(repeatable, required)");
+            "CloudTrail input: S3 log files ({\"Records\":[...]}, .gz; digest files are "
+            "skipped), `aws cloudtrail lookup-events` or `get-query-results` (CloudTrail Lake) "
+            "output, or EventBridge events; directories are read recursively (repeatable, "
+            "required)");
     }
     add("container-log",
         po::value<std::vector<std::string>>()->value_name("PATH"),
@@ -50,7 +51,27 @@ po::options_description describe(bool audit)
         add("claim-var",
             po::value<std::string>()->value_name("NAME"),
             "environment variable of the claim in RunTask overrides (default AWS_USER)");
+        add("identity-center-users",
+            po::value<std::vector<std::string>>()->value_name("PATH"),
+            "`aws identitystore list-users` output: map Identity Center user ids and "
+            "AWSReservedSSO session names to user names and e-mails (repeatable)");
+        add("fail-on-denied",
+            "denied or failed ExecuteCommand calls make the exit status 1 (by default they are "
+            "reported only)");
     }
+    add("account",
+        po::value<std::vector<std::string>>()->value_name("ID"),
+        "only sessions of this AWS account (repeatable); others are skipped and counted");
+    add("region",
+        po::value<std::vector<std::string>>()->value_name("REGION"),
+        "only sessions in this region (repeatable)");
+    add("cluster",
+        po::value<std::vector<std::string>>()->value_name("NAME|ARN"),
+        "only sessions on this ECS cluster (repeatable)");
+    add("since",
+        po::value<std::string>()->value_name("TIME"),
+        "only sessions started at or after TIME (2026-03-02T09:00:00Z or 2026-03-02)");
+    add("until", po::value<std::string>()->value_name("TIME"), "only sessions started before TIME");
     add("json", "one JSON object per line: sessions, keys, then a summary");
     add("help,h", "print this help");
     return desc;
@@ -74,11 +95,18 @@ replayed or bypassed. Sessions that appear only in CloudTrail (UNMARKED), only i
 %s
 Statuses: ATTRIBUTED (clean), MISMATCH, UNMARKED, ORPHAN, BYPASSED, and the verify statuses
 FORGED, REPLAYED, ALTERED, REORDERED, GAP, MANGLED, NO-CLOSE, DUPLICATE, UNSIGNED, UNBOUND.
-The claim matches the principal when it equals the role session name, "role/session", the IAM
-user name, the federated user name or the full ARN (ASCII case ignored): docs/auditing.md.
+The claim matches the principal when it equals the role session name, "role/session", the
+source identity, the IAM user name, the federated user name, the Identity Center user id or the
+full ARN (ASCII case ignored); with --identity-center-users also the Identity Center user name
+or e-mail of an AWSReservedSSO session or user id: docs/auditing.md.
+
+Failed or denied ExecuteCommand calls (errorCode) are listed in their own section; with
+--fail-on-denied they make the exit status 1. Filters skip (and count) sessions of other
+accounts, regions, clusters or times.
 
 Exit status: 0 every session attributed and clean, 1 findings, 2 usage error, 3 an input could
-not be read (the report covers the rest) or there was nothing to audit.
+not be read, was not a known shape, or was incomplete (a page whose NextToken was not
+followed; the report covers the rest), or there was nothing to audit.
 
 Examples:
   aws cloudtrail lookup-events --lookup-attributes \
@@ -86,6 +114,9 @@ Examples:
   aws s3 cp --recursive s3://exec-logs/prod/ sessions/
   execmark audit --cloudtrail trail.json --container-log app-stream.json sessions/
   execmark audit --cloudtrail AWSLogs/ --container-log export/ --json sessions/ > report.jsonl
+  aws identitystore list-users --identity-store-id d-1234567890 > users.json
+  execmark audit --cloudtrail AWSLogs/ --identity-center-users users.json \
+      --account 210987654321 --since 2026-03-02 sessions/
 )",
             options.str().c_str());
         return;
@@ -151,8 +182,34 @@ parse(const std::vector<std::string>& args, bool audit, const po::options_descri
                 return util::make_error("parse", "--claim-var", "empty name");
             }
         }
+        o.identity_center = list("identity-center-users");
+        o.fail_on_denied = vm.count("fail-on-denied") > 0;
     } else if (o.session_logs.empty()) {
         return util::make_error("parse", "arguments", "no session log given");
+    }
+    o.scope.accounts = list("account");
+    o.scope.regions = list("region");
+    o.scope.clusters = list("cluster");
+    for (const auto* name : {"since", "until"}) {
+        if (vm.count(name) == 0) {
+            continue;
+        }
+        std::string text = vm[name].as<std::string>();
+        if (text.size() == 10) {
+            text += "T00:00:00Z"; // a date: its midnight, UTC
+        }
+        const auto ms = audit::parse_utc_time(text);
+        if (!ms) {
+            return util::make_error("parse",
+                                    std::string("--") + name,
+                                    "not a UTC time like 2026-03-02T09:00:00Z or a date like "
+                                    "2026-03-02: "
+                                        + vm[name].as<std::string>());
+        }
+        (std::string_view(name) == "since" ? o.scope.since_ms : o.scope.until_ms) = *ms;
+    }
+    if (o.scope.since_ms && o.scope.until_ms && *o.scope.until_ms <= *o.scope.since_ms) {
+        return util::make_error("parse", "--until", "is not after --since");
     }
     if (vm.count("session") > 0 && vm.count("stream") > 0) {
         return util::make_error("parse", "arguments", "give --session or --stream, not both");
@@ -163,7 +220,8 @@ parse(const std::vector<std::string>& args, bool audit, const po::options_descri
         o.session = vm["stream"].as<std::string>();
     }
     std::size_t stdin_uses = 0;
-    for (const auto* group : {&o.session_logs, &o.container_logs, &o.cloudtrail}) {
+    for (const auto* group :
+         {&o.session_logs, &o.container_logs, &o.cloudtrail, &o.identity_center}) {
         for (const auto& path : *group) {
             stdin_uses += path == "-" ? 1 : 0;
         }
@@ -209,11 +267,12 @@ int run_audit_command(const std::vector<std::string>& args, bool audit)
     if (!outcome->input_errors.empty()) {
         return k_exit_input_error;
     }
-    if (outcome->sessions == 0) {
+    if (outcome->sessions == 0 && outcome->denied == 0) {
         std::fprintf(stderr, "execmark %s: no session found in the inputs\n", name);
         return k_exit_input_error;
     }
-    if (outcome->sessions_with_findings > 0 || outcome->container_findings > 0) {
+    if (outcome->sessions_with_findings > 0 || outcome->container_findings > 0
+        || (options.fail_on_denied && outcome->denied > 0)) {
         return k_exit_findings;
     }
     return k_exit_ok;

@@ -188,7 +188,10 @@ def test_mismatch_names_who_set_the_claim(scenario):
     row = rows[scenario["sid"]["mismatch"]]
     assert row["principal"]["arn"] == LEE
     assert row["claim"] == "dana.ops" and row["claim_matches"] is False
-    assert row["claim_set_by"] == CI and row["claim_override"] == "dana.ops"
+    assert row["claim_override_set_by"] == CI and row["claim_override"] == "dana.ops"
+    assert row["claim_equals_override"] is True
+    assert any("set by RunTask caller assumed-role/DeployBot/gha-run-881" in p["detail"]
+               for p in row["problems"]), row["problems"]
 
 
 def test_fake_boot_key_is_named(scenario):
@@ -203,8 +206,8 @@ def test_human_table(scenario):
     proc = audit(scenario)
     out = proc.stdout.decode()
     header = out.splitlines()[0].split()
-    assert header == ["SESSION", "PRINCIPAL", "CLAIM", "TASK/CONTAINER", "START", "DURATION",
-                      "STATUS"]
+    assert header == ["SESSION", "ACCOUNT", "REGION", "PRINCIPAL", "CLAIM", "TASK/CONTAINER",
+                      "START", "DURATION", "STATUS"]
     for name, status in EXPECTED.items():
         line = next(l for l in out.splitlines() if l.startswith(scenario["sid"][name]))
         assert status in line, (name, line)

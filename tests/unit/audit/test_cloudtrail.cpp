@@ -69,22 +69,26 @@ TEST_CASE("cloudtrail: the three shapes give the same ExecuteCommand event")
     }
 }
 
-TEST_CASE("cloudtrail: other events and failed calls are ignored")
+TEST_CASE("cloudtrail: failed calls are denied records, other events are other records, "
+          "anything else is not a record")
 {
     Json failed = exec_record("x", k_arn, "e-2");
     failed.erase("responseElements");
     failed["errorCode"] = "AccessDeniedException";
-    CHECK(std::holds_alternative<std::monostate>(classify_trail_record(failed, "AWS_USER")));
+    const TrailRecord denied = classify_trail_record(failed, "AWS_USER");
+    REQUIRE(std::holds_alternative<DeniedExec>(denied));
+    CHECK(std::get<DeniedExec>(denied).error_code == "AccessDeniedException");
+    CHECK(std::get<DeniedExec>(denied).principal.arn == k_arn);
     Json other = exec_record("x", k_arn, "e-3");
     other["eventName"] = "DescribeTasks";
     CHECK(std::holds_alternative<std::monostate>(classify_trail_record(other, "AWS_USER")));
     Json s3 = exec_record("x", k_arn, "e-4");
     s3["eventSource"] = "s3.amazonaws.com";
     CHECK(std::holds_alternative<std::monostate>(classify_trail_record(s3, "AWS_USER")));
-    CHECK(std::holds_alternative<std::monostate>(classify_trail_record(Json("str"), "AWS_USER")));
-    CHECK(std::holds_alternative<std::monostate>(
+    CHECK(std::holds_alternative<NotARecord>(classify_trail_record(Json("str"), "AWS_USER")));
+    CHECK(std::holds_alternative<NotARecord>(
         classify_trail_record(Json{{"CloudTrailEvent", "{not json"}}, "AWS_USER")));
-    CHECK(std::holds_alternative<std::monostate>(
+    CHECK(std::holds_alternative<NotARecord>(
         classify_trail_record(Json{{"eventName", 7}, {"userIdentity", "x"}}, "AWS_USER")));
 }
 

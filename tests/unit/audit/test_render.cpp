@@ -55,7 +55,7 @@ TEST_CASE("render: table and JSON of one attributed session")
     REQUIRE(a.totals.sessions == 1);
     REQUIRE(a.totals.clean == 1);
     const std::string table = render_table(a);
-    CHECK(table.find("SESSION  PRINCIPAL") == 0);
+    CHECK(table.find("SESSION  ACCOUNT  REGION  PRINCIPAL") == 0);
     CHECK(table.find("assumed-role/Oncall/dana") != std::string::npos);
     CHECK(table.find("ATTRIBUTED") != std::string::npos);
     CHECK(table.find("12m00s") != std::string::npos);

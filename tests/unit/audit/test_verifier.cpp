@@ -239,7 +239,7 @@ struct ContainerFeed {
 
 } // namespace
 
-TEST_CASE("key trust: the first boot key of a stream; a later one only after its shutdown")
+TEST_CASE("key trust: the first boot key of a stream, a later one only after its shutdown")
 {
     TestBoot first(0x11);
     TestBoot second(0x22);
