@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+#include <agent/transcript/transcript.hpp>
+
+#include <sodium.h>
+
+#include <cstring>
+
+namespace execmark::transcript {
+
+namespace {
+
+static_assert(sizeof(crypto_generichash_state) <= 384);
+static_assert(alignof(crypto_generichash_state) <= 64);
+
+void put_le64(std::uint64_t value, unsigned char* out)
+{
+    for (int i = 0; i < 8; ++i) {
+        out[i] = static_cast<unsigned char>(value >> (8 * i));
+    }
+}
+
+} // namespace
+
+std::string to_hex(const Hash& hash)
+{
+    static constexpr char k_digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(hash.size() * 2);
+    for (const unsigned char byte : hash) {
+        out.push_back(k_digits[byte >> 4]);
+        out.push_back(k_digits[byte & 0x0F]);
+    }
+    return out;
+}
+
+Chain::Chain()
+{
+    // sodium_init only selects the fastest BLAKE2b implementation; hashing works either way.
+    static const bool initialised = sodium_init() >= 0;
+    (void)initialised;
+    start_segment();
+}
+
+void Chain::start_segment()
+{
+    auto* state = reinterpret_cast<crypto_generichash_state*>(m_state.data());
+    crypto_generichash_init(state, nullptr, 0, k_hash_bytes);
+    const unsigned char zero = 0;
+    crypto_generichash_update(state,
+                              reinterpret_cast<const unsigned char*>(k_chain_context.data()),
+                              k_chain_context.size());
+    crypto_generichash_update(state, &zero, 1);
+    crypto_generichash_update(state, m_prev.data(), m_prev.size());
+}
+
+void Chain::update(std::string_view normalised)
+{
+    if (normalised.empty()) {
+        return;
+    }
+    auto* state = reinterpret_cast<crypto_generichash_state*>(m_state.data());
+    crypto_generichash_update(
+        state, reinterpret_cast<const unsigned char*>(normalised.data()), normalised.size());
+    m_offset += normalised.size();
+}
+
+Checkpoint Chain::checkpoint()
+{
+    auto* state = reinterpret_cast<crypto_generichash_state*>(m_state.data());
+    Checkpoint point;
+    point.index = ++m_index;
+    point.offset = m_offset;
+    std::array<unsigned char, 16> trailer{};
+    put_le64(point.offset, trailer.data());
+    put_le64(point.index, trailer.data() + 8);
+    crypto_generichash_update(state, trailer.data(), trailer.size());
+    crypto_generichash_final(state, point.hash.data(), point.hash.size());
+    m_prev = point.hash;
+    start_segment();
+    return point;
+}
+
+void Fingerprint::feed(std::string_view raw)
+{
+    m_buffer.clear();
+    m_normaliser.feed(raw, m_buffer);
+    m_chain.update(m_buffer);
+}
+
+Checkpoint Fingerprint::checkpoint()
+{
+    return m_chain.checkpoint();
+}
+
+Checkpoint Fingerprint::finish()
+{
+    m_buffer.clear();
+    m_normaliser.finish(m_buffer);
+    m_chain.update(m_buffer);
+    return m_chain.checkpoint();
+}
+
+Recomputer::Recomputer(std::vector<std::uint64_t> offsets)
+    : m_offsets(std::move(offsets))
+{
+    take_due();
+}
+
+void Recomputer::take_due()
+{
+    while (m_next < m_offsets.size() && m_offsets[m_next] == m_chain.offset()) {
+        m_done.push_back(m_chain.checkpoint());
+        ++m_next;
+    }
+}
+
+void Recomputer::normalised(std::string_view bytes)
+{
+    while (!bytes.empty()) {
+        std::size_t take = bytes.size();
+        if (m_next < m_offsets.size() && m_offsets[m_next] > m_chain.offset()) {
+            const std::uint64_t room = m_offsets[m_next] - m_chain.offset();
+            if (room < take) {
+                take = static_cast<std::size_t>(room);
+            }
+        }
+        m_chain.update(bytes.substr(0, take));
+        bytes.remove_prefix(take);
+        take_due();
+    }
+}
+
+} // namespace execmark::transcript
