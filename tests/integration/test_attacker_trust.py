@@ -267,3 +267,25 @@ def test_honest_sessions_stay_attributed(task, tmp_path, shell):
     rows, summary, r = audit(task, tmp_path, [sid])
     assert r.returncode == 0, (r.stdout.decode()[-3000:], r.stderr)
     assert rows[sid]["statuses"] == [] and rows[sid]["attribution"] == "ATTRIBUTED", rows[sid]
+
+
+def test_only_pid1s_own_executable_may_report_a_recording(task, tmp_path):
+    """A root user cannot feed PID 1 fingerprints: a `rec` report from the session's command
+    that is not execmark's own executable (here python3, the worker's direct child) is refused,
+    and nothing is signed for it."""
+    sid = "ecs-execute-command-0fa6ec0de7000001"
+    script = (
+        "import json,os,socket\n"
+        "s=socket.socket(socket.AF_UNIX); s.connect(os.environ['EXECMARK_SOCKET'])\n"
+        "s.sendall(json.dumps({'op':'rec','mode':'wrapper','kind':'start','idx':0,'off':0,"
+        "'hash':'00'}).encode()+b'\\n')\n"
+        "print(s.recv(4096).decode())\n"
+    )
+    path = tmp_path / "fake_recorder.py"
+    path.write_text(script)
+    out = task.run_session(sid, f"/usr/bin/python3 {path}")
+    assert out.returncode == 0, out.stderr
+    reply = out.stdout.decode()
+    assert '"ok":false' in reply and "own executable" in reply, reply
+    task.stop()
+    assert not [m for m in markers_in(task.container_log()) if m["ev"] == "rec"]
