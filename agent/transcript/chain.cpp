@@ -9,8 +9,6 @@ namespace execmark::transcript {
 
 namespace {
 
-static_assert(sizeof(crypto_generichash_state) <= 384);
-static_assert(alignof(crypto_generichash_state) <= 64);
 
 void put_le64(std::uint64_t value, unsigned char* out)
 {
@@ -33,7 +31,35 @@ std::string to_hex(const Hash& hash)
     return out;
 }
 
+struct Chain::State {
+    crypto_generichash_state hash;
+};
+
+void Chain::StateDeleter::operator()(State* state) const
+{
+    delete state; // aligned delete: State is over-aligned like the libsodium state
+}
+
+Chain::Chain(const Chain& other)
+    : m_state(new State(*other.m_state))
+    , m_prev(other.m_prev)
+    , m_offset(other.m_offset)
+    , m_index(other.m_index)
+{}
+
+Chain& Chain::operator=(const Chain& other)
+{
+    if (this != &other) {
+        *m_state = *other.m_state;
+        m_prev = other.m_prev;
+        m_offset = other.m_offset;
+        m_index = other.m_index;
+    }
+    return *this;
+}
+
 Chain::Chain()
+    : m_state(new State{})
 {
     // sodium_init only selects the fastest BLAKE2b implementation; hashing works either way.
     static const bool initialised = sodium_init() >= 0;
@@ -43,7 +69,7 @@ Chain::Chain()
 
 void Chain::start_segment()
 {
-    auto* state = reinterpret_cast<crypto_generichash_state*>(m_state.data());
+    auto* state = &m_state->hash;
     crypto_generichash_init(state, nullptr, 0, k_hash_bytes);
     const unsigned char zero = 0;
     crypto_generichash_update(state,
@@ -58,7 +84,7 @@ void Chain::update(std::string_view normalised)
     if (normalised.empty()) {
         return;
     }
-    auto* state = reinterpret_cast<crypto_generichash_state*>(m_state.data());
+    auto* state = &m_state->hash;
     crypto_generichash_update(
         state, reinterpret_cast<const unsigned char*>(normalised.data()), normalised.size());
     m_offset += normalised.size();
@@ -66,7 +92,7 @@ void Chain::update(std::string_view normalised)
 
 Checkpoint Chain::checkpoint()
 {
-    auto* state = reinterpret_cast<crypto_generichash_state*>(m_state.data());
+    auto* state = &m_state->hash;
     Checkpoint point;
     point.index = ++m_index;
     point.offset = m_offset;

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,6 +85,11 @@ struct Checkpoint {
 class Chain {
 public:
     Chain();
+    Chain(const Chain& other);
+    Chain& operator=(const Chain& other);
+    Chain(Chain&&) noexcept = default;
+    Chain& operator=(Chain&&) noexcept = default;
+    ~Chain() = default;
 
     void update(std::string_view normalised);
     // Closes the current segment.
@@ -96,7 +102,13 @@ public:
 private:
     void start_segment();
 
-    alignas(64) std::array<unsigned char, 384> m_state{}; // crypto_generichash_state
+    // The libsodium hash state (crypto_generichash_state, 64-byte aligned) lives on the heap:
+    // an over-aligned member is not honoured on every stack (ASan's fake stacks are not).
+    struct State;
+    struct StateDeleter {
+        void operator()(State* state) const;
+    };
+    std::unique_ptr<State, StateDeleter> m_state;
     Hash m_prev{};
     std::uint64_t m_offset = 0;
     std::uint64_t m_index = 0;
