@@ -9,7 +9,6 @@ namespace execmark::transcript {
 
 namespace {
 
-
 void put_le64(std::uint64_t value, unsigned char* out)
 {
     for (int i = 0; i < 8; ++i) {

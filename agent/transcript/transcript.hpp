@@ -105,9 +105,11 @@ private:
     // The libsodium hash state (crypto_generichash_state, 64-byte aligned) lives on the heap:
     // an over-aligned member is not honoured on every stack (ASan's fake stacks are not).
     struct State;
+
     struct StateDeleter {
         void operator()(State* state) const;
     };
+
     std::unique_ptr<State, StateDeleter> m_state;
     Hash m_prev{};
     std::uint64_t m_offset = 0;
