@@ -73,6 +73,7 @@ note "- On SIGTERM everyone got a chance to finish within the grace period; what
 note "  was killed at the end of it; the exit status is the app's own ($rc)."
 
 say "Part 2: an ECS Exec story — signed sessions, a bypass, and the audit report"
-worker=$repo/build/release-static/tests/sim/ssm-session-worker
+sim=$repo/build/release-static/tests/sim
 mkdir -p "$work/story"
-/usr/bin/python3 examples/demo/story.py --bin "$bin" --worker "$worker" --work "$work/story"
+/usr/bin/python3 examples/demo/story.py --bin "$bin" --agent-dir "$sim/agent" \
+    --client "$sim/ssm-session-client" --work "$work/story"

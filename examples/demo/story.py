@@ -4,23 +4,25 @@
 
 A task starts (a PID namespace with execmark init as PID 1, a local ECS metadata endpoint serving
 its Fargate task data, AWS_USER=alice set by alice's RunTask override). Three ECS Exec sessions
-follow, each under an `ssm-session-worker <session-id>` process that starts the command on a new
-pty, as the SSM agent does; a scripted user types commands:
+follow through a stand-in for the SSM agent (tests/sim, driven by tests/integration/ssm_agent.py):
+amazon-ssm-agent entered from outside the task (parent pid 0), ssm-agent-worker, and one
+`ssm-session-worker <session-id>` per session, from the read-only
+/managed-agents/execute-command, starting the command on a new pty; a scripted user types:
 
   1. alice opens bash; the image's shell hook writes the signed banner;
   2. bob uses wrapper mode (`execmark shell --reason INC-4711`) in alice's task;
   3. mallory starts `bash --norc` to dodge the hook.
 
 When a session ends its transcript is made the way the agent makes it (`script <sid>.log -c
-"cat ipcTempFile.log"`), into an "S3 bucket" directory. CloudTrail events for the story are
+"cat ipcTempFile.log"` under /var/lib/amazon/ssm) and copied into an "S3 bucket" directory. CloudTrail events for the story are
 written as a CloudTrail S3 file. Finally `execmark audit` prints the report.
 """
 import argparse
 import datetime
 import json
 import os
+import pathlib
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -29,8 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
-import pexpect  # noqa: E402
 from metadata_server import MetadataServer  # noqa: E402
+from ssm_agent import Task  # noqa: E402
 
 ACCOUNT = "314159265358"
 REGION = "eu-west-1"
@@ -61,21 +63,17 @@ def show_transcript(text):
         note("| " + line[:140] + (" ..." if len(line) > 140 else ""))
 
 
-def children_of(pid):
-    with open(f"/proc/{pid}/task/{pid}/children") as f:
-        return [int(x) for x in f.read().split()]
-
-
 class Story:
-    def __init__(self, binary, worker, work):
+    def __init__(self, binary, agent_dir, client, work):
         self.bin = binary
-        self.worker = worker
+        self.agent_dir = agent_dir
+        self.client = client
         self.work = work
         self.s3 = os.path.join(work, "s3", "exec-logs")
-        self.agent_tmp = os.path.join(work, "agent-tmp")
         self.cloudtrail = os.path.join(work, "cloudtrail")
         self.image = os.path.join(work, "image")
-        for d in (self.s3, self.agent_tmp, self.cloudtrail, self.image):
+        self.task_dir = os.path.join(work, "task")
+        for d in (self.s3, self.cloudtrail, self.image, self.task_dir):
             os.makedirs(d, exist_ok=True)
         self.events = []
 
@@ -100,58 +98,41 @@ class Story:
             note("| " + line)
 
     def start_task(self, metadata_env):
-        self.container_log = open(os.path.join(self.work, "container.log"), "wb")
-        env = dict(os.environ)
+        # The container's environment: the task's, with alice's RunTask override.
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "AWS_USER": "alice",
+               "EXECMARK_BIN_PATH": self.bin}
         env.update(metadata_env)
-        env.update({"AWS_USER": "alice", "EXECMARK_BIN_PATH": self.bin,
-                    "EXECMARK_SOCKET": os.path.join(self.work, "run", "agent.sock"),
-                    "PATH": "/usr/local/bin:/usr/bin:/bin"})
-        self.env = env
-        self.task = subprocess.Popen(
-            ["unshare", "--pid", "--fork", "--mount-proc", self.bin, "init",
-             "--watch-interval", "0.5", "--grace", "3", "--",
-             "/bin/sh", "-c", "echo 'app: listening on :8080'; exec sleep 3600"],
-            stdout=self.container_log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.time() + 10
-        self.init_pid = None
-        while time.time() < deadline and not self.init_pid:
-            kids = children_of(self.task.pid) if os.path.exists(f"/proc/{self.task.pid}") else []
-            self.init_pid = kids[0] if kids else None
-            time.sleep(0.02)
         # The image's /etc, as the container sees it: an overlay in the task's mount namespace.
-        subprocess.run(["nsenter", "-t", str(self.init_pid), "-m", "mount", "-t", "overlay",
-                        "execmark-demo", "-o", f"lowerdir={self.image}/etc:/etc", "/etc"],
-                       check=True, timeout=30)
+        self.task = Task(pathlib.Path(self.task_dir), binary=self.bin,
+                         agent_build_dir=self.agent_dir, client=self.client,
+                         child=("/bin/sh", "-c", "echo 'app: listening on :8080'; exec sleep 3600"),
+                         args=("--grace", "3"), watch_interval="0.5",
+                         env=dict(os.environ, **env), container_env=env,
+                         etc_overlay=os.path.join(self.image, "etc"))
+        self.container_log = self.task.log_path
         time.sleep(0.8)  # the background metadata fetch lands its meta marker
 
     def session(self, who, command, typed, sid=None):
         sid = sid or SESSIONS[who]
-        env = dict(self.env)
-        env.update({"EXECMARK_SIM_COMMAND": command, "EXECMARK_SIM_LOG_DIR": self.agent_tmp,
-                    "TERM": "dumb", "HOME": "/root"})
         start = datetime.datetime.now(datetime.timezone.utc)
         self.events.append(("ExecuteCommand", who, sid, command, start))
-        child = pexpect.spawn("nsenter", ["-t", str(self.init_pid), "-p", "-m", self.worker, sid],
-                              env=env, timeout=20, encoding="utf-8", codec_errors="replace")
-        child.expect(r"[#$] $")
+        s = self.task.session(sid, command, timeout=20)
+        s.expect(r"[#$] $")
         for line in typed:
             time.sleep(0.3)
-            child.sendline(line)
+            s.sendline(line)
             if line.startswith("exit"):
                 break
-            child.expect(r"[#$] $")
-        child.expect(pexpect.EOF)
-        child.close()
+            s.expect(r"[#$] $")
+        s.wait()
         # The agent uploads <sid>.log; its ipc file stays behind in the container.
         uploaded = os.path.join(self.s3, f"{sid}.log")
-        shutil.move(os.path.join(self.agent_tmp, f"{sid}.log"), uploaded)
-        with open(uploaded, errors="replace") as f:
+        shutil.copyfile(s.transcript_path, uploaded)
+        with open(uploaded, errors="replace", newline="") as f:
             return f.read()
 
     def stop_task(self):
-        os.kill(self.init_pid, signal.SIGTERM)
-        self.task.wait(timeout=30)
-        self.container_log.close()
+        self.task.stop()
 
     def write_cloudtrail(self, run_at):
         def identity(who):
@@ -212,10 +193,14 @@ class Story:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
-    ap.add_argument("--worker", required=True)
+    ap.add_argument("--agent-dir", required=True,
+                    help="the built SSM agent stand-in (amazon-ssm-agent, ssm-agent-worker, "
+                         "ssm-session-worker)")
+    ap.add_argument("--client", required=True, help="the stand-in's ssm-session-client")
     ap.add_argument("--work", required=True)
     a = ap.parse_args()
-    story = Story(os.path.abspath(a.bin), os.path.abspath(a.worker), a.work)
+    story = Story(os.path.abspath(a.bin), os.path.abspath(a.agent_dir),
+                  os.path.abspath(a.client), os.path.abspath(a.work))
 
     say("1. The image: execmark hook install added the hook to the image's bash.bashrc")
     story.build_image_etc()
@@ -225,7 +210,7 @@ def main():
     with MetadataServer(fixture="fargate", mode="normal") as md:
         story.start_task(md.env())
         note("container log so far (PID 1's stdout — the trust anchor for the boot key):")
-        with open(os.path.join(a.work, "container.log")) as f:
+        with open(story.container_log) as f:
             for line in f:
                 note("| " + line.rstrip()[:150] + (" ..." if len(line) > 150 else ""))
 
@@ -250,13 +235,13 @@ def main():
     trail = story.write_cloudtrail(run_at)
     for name in sorted(os.listdir(story.s3)):
         note(f"s3://exec-logs/{name}  ({os.path.getsize(os.path.join(story.s3, name))} bytes)")
-    note(f"container log: {os.path.getsize(os.path.join(a.work, 'container.log'))} bytes, "
+    note(f"container log: {os.path.getsize(story.container_log)} bytes, "
          f"CloudTrail: {os.path.basename(trail)} ({1 + len(story.events)} relevant of "
          f"{41 + len(story.events)} events)")
 
     say("8. execmark audit --cloudtrail cloudtrail/ --container-log container.log s3/exec-logs/")
     rc = subprocess.run([story.bin, "audit", "--cloudtrail", story.cloudtrail,
-                         "--container-log", os.path.join(a.work, "container.log"), story.s3],
+                         "--container-log", story.container_log, story.s3],
                         timeout=60).returncode
     note(f"(exit status {rc}: non-zero because not every session is clean)")
 

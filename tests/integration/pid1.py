@@ -1,14 +1,18 @@
 # SPDX-License-Identifier: MIT
 """Helpers for tests that need execmark init as a real PID 1 with its attribution service.
 
-`Pid1` starts `execmark init` in a new PID namespace (`unshare --pid --fork --mount-proc`), keeps
-its stdout (the container log, where boot/meta/shutdown markers go) and runs commands inside the
-namespace with nsenter, the way the SSM agent's processes appear in a container (PPID 0).
-Markers are verified here with an independent Ed25519 implementation (python3-cryptography).
+`Pid1` starts `execmark init` in a new PID and mount namespace (`unshare --pid --fork
+--mount-proc`), keeps its stdout (the container log, where boot/meta/shutdown markers go) as
+lines and, like a log driver, in a file (`log_path`, stdout and stderr lines in arrival order),
+and runs commands inside the namespaces with nsenter (PPID 0 there, like a `docker exec`).
+ECS Exec sessions go through the SSM agent stand-in of ssm_agent.py (`Task`), which builds on
+this class. Markers are verified here with an independent Ed25519 implementation
+(python3-cryptography).
 """
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -17,8 +21,9 @@ import time
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 BIN = os.environ.get("EXECMARK_BIN", "")
-SIM_WORKER = os.environ.get("EXECMARK_SIM_WORKER", "")
 CONTEXT = b"execmark/1\n"
+# A report of a sanitizer build (asan preset) on PID 1's stderr fails the test at stop().
+SANITIZER_REPORT = re.compile(rb"ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error: ")
 
 
 def b64url_decode(text):
@@ -84,9 +89,11 @@ class Pid1:
     """execmark init as PID 1 of a fresh PID namespace, supervising `child`."""
 
     def __init__(self, tmp_path, child=("sleep", "600"), args=(), env=None,
-                 watch_interval="0.2"):
+                 watch_interval="0.2", binary=None):
         self.socket = str(tmp_path / "run" / "agent.sock")
-        cmd = ["unshare", "--pid", "--fork", "--mount-proc", BIN, "init",
+        self.log_path = str(tmp_path / "container.log")
+        self._log = open(self.log_path, "wb")
+        cmd = ["unshare", "--pid", "--fork", "--mount-proc", binary or BIN, "init",
                "--socket", self.socket, "--watch-interval", watch_interval, *args,
                "--", *child]
         full_env = dict(os.environ)
@@ -122,10 +129,22 @@ class Pid1:
         for line in self.proc.stdout:
             with self._lock:
                 self.lines.append(line.decode(errors="replace"))
+                self._log.write(line)
+                self._log.flush()
 
     def _read_err(self):
         for line in self.proc.stderr:
-            self.stderr += line
+            with self._lock:
+                self.stderr += line
+                self._log.write(line)
+                self._log.flush()
+
+    def container_log(self):
+        """The container log so far (PID 1's stdout and stderr, as a log driver keeps them)."""
+        with self._lock:
+            self._log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read()
 
     def markers(self):
         with self._lock:
@@ -166,4 +185,9 @@ class Pid1:
             self.proc.kill()
             self.proc.wait()
         self._reader.join(timeout=5)
+        self._err_reader.join(timeout=5)
+        with self._lock:
+            self._log.flush()
+        assert not SANITIZER_REPORT.search(self.stderr), \
+            f"sanitizer report on PID 1's stderr:\n{self.stderr[-6000:].decode(errors='replace')}"
         return self.proc.returncode

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The attribution service in PID 1, end to end, with a simulated ECS Exec session.
+"""The attribution service in PID 1, end to end, with ECS Exec sessions played through the SSM
+agent stand-in (ssm_agent.py: amazon-ssm-agent -> ssm-agent-worker -> ssm-session-worker).
 
 Contract (docs/markers.md, docs/threat-model.md): `execmark init` as PID 1 writes a signed
 `boot` marker with its public key to its stdout (the container log); a shell started by an
@@ -21,11 +22,13 @@ import time
 
 import pytest
 
-from pid1 import BIN, SIM_WORKER, Marker, Pid1, markers_in
+from pid1 import BIN, Marker, Pid1, markers_in
+from ssm_agent import Task, missing
 
 pytestmark = [
     pytest.mark.skipif(not BIN, reason="EXECMARK_BIN not set"),
     pytest.mark.skipif(os.geteuid() != 0, reason="PID namespaces need root"),
+    pytest.mark.skipif(bool(missing()), reason=f"SSM agent stand-in: {missing()}"),
 ]
 
 SID = "ecs-execute-command-0123456789abcdef0"
@@ -33,19 +36,15 @@ SID = "ecs-execute-command-0123456789abcdef0"
 
 @pytest.fixture()
 def pid1(tmp_path):
-    p = Pid1(tmp_path)
+    p = Task(tmp_path)
     yield p
     p.stop()
 
 
-def sim_session(pid1, command, sid=SID, env=None, input_bytes=b"", timeout=30):
-    """Runs `command` as an ECS Exec session: under an ssm-session-worker, on a new pty."""
-    assert SIM_WORKER, "EXECMARK_SIM_WORKER not set"
-    e = {"EXECMARK_SOCKET": pid1.socket, "EXECMARK_SIM_COMMAND": command,
-         "PATH": "/usr/bin:/bin"}
-    e.update(env or {})
-    argv = ["env"] + [f"{k}={v}" for k, v in e.items()] + [SIM_WORKER, sid]
-    return pid1.inside(argv, input=input_bytes, timeout=timeout)
+def sim_session(task, command, sid=SID, env=None, input_bytes=b"", timeout=30):
+    """Runs `command` as an ECS Exec session through the agent stand-in (on a new pty under
+    ssm-session-worker SID); env: variables set for the command on top of the container's."""
+    return task.run_session(sid, command, input=input_bytes, env=env, timeout=timeout)
 
 
 def session_markers(output):
@@ -75,7 +74,7 @@ def test_hook_style_session_is_signed_with_the_worker_session_id(pid1):
 
 
 def test_wrapper_mode_opens_runs_and_closes_with_status(pid1):
-    out = sim_session(pid1, f"{BIN} shell --reason INC-42 -- /bin/sh -c exit${{IFS}}7",
+    out = sim_session(pid1, f"{BIN} shell --reason INC-42 -- /bin/sh -c 'exit 7'",
                       env={"AWS_USER": "bob"})
     assert out.returncode == 7
     opened, closed = session_markers(out.stdout)
@@ -134,12 +133,7 @@ def test_hostile_claims_yield_exactly_one_marker(pid1, claim):
 
 
 def test_invalid_utf8_claim(pid1):
-    worker_env = dict(os.environ, EXECMARK_SOCKET=pid1.socket,
-                      EXECMARK_SIM_COMMAND=f"{BIN} session open")
-    worker_env = {k.encode(): v.encode() for k, v in worker_env.items()}
-    worker_env[b"AWS_USER"] = b"\xff\xferoot\xc3"
-    out = subprocess.run(["nsenter", "-t", str(pid1.init_pid), "-p", "-m", SIM_WORKER, SID],
-                         env=worker_env, capture_output=True, timeout=30)
+    out = sim_session(pid1, f"{BIN} session open", env={"AWS_USER": b"\xff\xferoot\xc3"})
     (m,) = markers_in(out.stdout)
     assert m.verify(pid1.public_key)
     assert m["cfix"] == "user"
@@ -403,7 +397,7 @@ def test_task_metadata_reaches_meta_and_session_markers(tmp_path):
     # a Fargate task), writes a signed meta marker, and session markers carry the task facts.
     from metadata_server import MetadataServer
     with MetadataServer(fixture="fargate", mode="normal") as server:
-        p = Pid1(tmp_path, env=server.env())
+        p = Task(tmp_path, env=server.env())
         try:
             meta = p.wait_for(lambda m: m["ev"] == "meta")
             assert meta.verify(p.public_key)
@@ -428,7 +422,7 @@ def test_hung_metadata_endpoint_delays_nothing(tmp_path):
     with MetadataServer(fixture="fargate", mode="hang") as server:
         marker_file = tmp_path / "started"
         start = time.monotonic()
-        p = Pid1(tmp_path, child=("/bin/sh", "-c", f"touch {marker_file}; exec sleep 600"),
+        p = Task(tmp_path, child=("/bin/sh", "-c", f"touch {marker_file}; exec sleep 600"),
                  env=server.env())
         try:
             deadline = time.monotonic() + 5

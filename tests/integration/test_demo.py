@@ -3,7 +3,7 @@
 
 Contract: with the binary under test, the story — a task with execmark as PID 1 and a local
 metadata endpoint, a hooked bash session, a wrapper-mode session in someone else's task, a
-`bash --norc` bypass, SSM-style transcripts and CloudTrail events — ends with `execmark audit`
+`bash --norc` bypass, all through the SSM agent stand-in, SSM-made transcripts and CloudTrail events — ends with `execmark audit`
 reporting ATTRIBUTED, MISMATCH and BYPASSED for the three sessions, and exit status 1.
 """
 import os
@@ -13,18 +13,21 @@ import sys
 import pytest
 
 BIN = os.environ.get("EXECMARK_BIN", "")
-WORKER = os.environ.get("EXECMARK_SIM_WORKER", "")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from ssm_agent import AGENT_BUILD_DIR, CLIENT, missing  # noqa: E402
+
 pytestmark = [
-    pytest.mark.skipif(not BIN or not WORKER, reason="EXECMARK_BIN / EXECMARK_SIM_WORKER not set"),
+    pytest.mark.skipif(not BIN, reason="EXECMARK_BIN not set"),
+    pytest.mark.skipif(bool(missing()), reason=f"SSM agent stand-in: {missing()}"),
     pytest.mark.skipif(os.geteuid() != 0, reason="PID and mount namespaces need root"),
 ]
 
 
 def test_demo_story_reports_each_status(tmp_path):
     out = subprocess.run([sys.executable, os.path.join(REPO, "examples", "demo", "story.py"),
-                          "--bin", BIN, "--worker", WORKER, "--work", str(tmp_path)],
+                          "--bin", BIN, "--agent-dir", AGENT_BUILD_DIR, "--client", CLIENT,
+                          "--work", str(tmp_path)],
                          capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     rows = {line.split()[0]: line.split()[-1] for line in out.stdout.splitlines()

@@ -262,32 +262,30 @@ SIM_SID = "ecs-execute-command-0f1e2d3c4b5a69788"
 
 
 @pytest.mark.parametrize("shell", ALL)
-def test_signed_session_under_pid1_and_a_simulated_ssm_worker(image, tmp_path, shell):
-    """The whole path: execmark init as PID 1, `ssm-session-worker SID` starting the shell on a
-    pty, the hook asking PID 1: open and close are signed with the boot key, carry the worker's
-    session id and the exit status, and are in the transcript SSM would upload."""
-    from pid1 import SIM_WORKER, Pid1, markers_in
+def test_signed_session_under_pid1_and_the_ssm_agent(image, tmp_path, shell):
+    """The whole path: execmark init as PID 1 of a task with the image's /etc, the SSM agent
+    stand-in starting the shell as ECS Exec does (ssm-session-worker SID, new pty), the hook
+    asking PID 1: open and close are signed with the boot key, carry the worker's session id
+    and the exit status, and are in the transcript the agent makes for upload."""
+    from pid1 import markers_in
+    from ssm_agent import Task, missing
 
-    if not SIM_WORKER:
-        pytest.skip("EXECMARK_SIM_WORKER not set (the ssm-session-worker stand-in)")
+    if missing():
+        pytest.skip(f"SSM agent stand-in: {missing()}")
     image.install()
-    logs = tmp_path / "ssm"
-    logs.mkdir()
     env = image.env(shell, {"ENV": "/etc/execmark/hook.sh" if shell in ENV_SHELLS else None,
-                            "EXECMARK_SIM_COMMAND": " ".join(SHELLS[shell]),
-                            "EXECMARK_SIM_LOG_DIR": str(logs)})
-    p = Pid1(tmp_path)
+                            "EXECMARK_SOCKET": None})
+    task = Task(tmp_path, container_env=env, etc_overlay=image.path("/etc"))
     try:
-        env["EXECMARK_SOCKET"] = p.socket
-        r = p.inside(image.command([SIM_WORKER, SIM_SID]), env=env, input=b"exit 3\n")
+        r = task.run_session(SIM_SID, " ".join(SHELLS[shell]), input=b"exit 3\n")
     finally:
-        p.stop()
-    assert r.returncode == 3, r.stderr
-    for text in (r.stdout, (logs / f"{SIM_SID}.log").read_bytes()):
+        task.stop()
+    assert r.returncode == 3, (r.stderr, task.agent_log())
+    for text in (r.stdout, open(task.transcript_path(SIM_SID), "rb").read()):
         opened, closed = [m for m in markers_in(text) if m["ev"] in ("open", "close")]
         assert (opened["ev"], closed["ev"]) == ("open", "close")
         for m in (opened, closed):
-            assert m.verify(p.public_key), m.payload
+            assert m.verify(task.public_key), m.payload
             assert m["sid"] == SIM_SID
             assert m["user"] == "alice@example.com"
             assert m["mode"] == "hook"
