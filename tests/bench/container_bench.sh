@@ -30,7 +30,8 @@ if [ -n "$conf" ]; then
     cp "$conf" "$tmp/containers.conf"
     export CONTAINERS_CONF=$tmp/containers.conf
 fi
-chosen=$(grep -o 'chosen: .*\|works: .*' "$tmp/config.log" | head -n 1)
+# "works: <what>" names the configuration in use (the machine's own, or the one chosen).
+chosen=$(sed -n 's/^podman-config: works: //p' "$tmp/config.log" | head -n 1)
 if ! podman image exists "$image"; then
     echo "container_bench: building the images as README says" >&2
     podman build -q -f docker/Dockerfile -t execmark . >/dev/null
@@ -40,7 +41,7 @@ version=$(podman run --rm --entrypoint /usr/local/bin/execmark "$image" --versio
 
 echo "## Container start to exit: execmark vs podman --init (catatonit) vs no init"
 echo
-echo "Machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d); $(podman --version), podman ${chosen:-default configuration}."
+echo "Machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d); $(podman --version), podman configuration: ${chosen:-?}."
 echo "Image: \`$image\` (examples/images/Dockerfile.debian, $version)."
 echo "Command: \`tests/bench/container_bench.sh\` (BENCH_RUNS=$runs, BENCH_ROUNDS=$rounds)."
 echo
