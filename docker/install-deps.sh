@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# install-deps.sh [build|test|all|arm64|arm64-check] — install the Debian 12 packages execmark
-# needs (build: the build; test: + what the tests and the demo run; all: + clang for fuzzing;
-# arm64: build + the aarch64 cross build; arm64-check: + its qemu smoke test), and the
+# install-deps.sh [build|test|container|all|arm64|arm64-check] — install the Debian 12 packages
+# execmark needs (build: the build; test: + what the tests and the demo run; container: + podman
+# and what the container tier and its base image need; all: test + container + clang for
+# fuzzing; arm64: build + the aarch64 cross build; arm64-check: + its qemu smoke test), and the
 # deb-src entries that let the static build fetch Debian's curl source. Idempotent; quick when
 # everything is there. Used by README's commands, .ci/run and docker/Dockerfile.
 set -eu
@@ -10,12 +11,18 @@ what=${1:-all}
 
 build_pkgs="ca-certificates git cmake ninja-build g++ make pkg-config dpkg-dev file
 libboost-program-options-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev
-libsodium-dev zlib1g-dev catch2 clang-format"
+libsodium-dev zlib1g-dev catch2 clang-format ccache"
 test_pkgs="python3 python3-pytest python3-pexpect bash dash busybox zsh mksh tini dumb-init
 strace util-linux libcap2-bin procps bsdutils hyperfine gzip coreutils
 python3-cryptography gcc shellcheck"
 # The short fuzz run of the test suite (tests/fuzz/run.sh): clang with libFuzzer.
 fuzz_pkgs="clang libclang-rt-14-dev"
+# The container tier (tests/container/): podman with both OCI runtimes (crun is podman's
+# default; runc where crun cannot run, e.g. on hosts with hybrid cgroups), CNI networking for
+# the image builds' RUN steps, catatonit (podman's --init, a benchmark peer), debootstrap for
+# the base image made without a registry (tests/container/base-image.sh), uidmap.
+container_pkgs="podman crun runc conmon catatonit debootstrap uidmap containernetworking-plugins
+iptables slirp4netns fuse-overlayfs"
 # The aarch64 cross build (docker/build-static-arm64.sh): Debian's cross compiler and the
 # target's static libraries from Debian's arm64 archive (multiarch, beside the amd64 -dev
 # packages). spdlog and fmt are used header-only in the static build and nlohmann-json is
@@ -28,10 +35,11 @@ arm64_check_pkgs="qemu-user-static file util-linux python3 python3-pytest python
 case $what in
     build) pkgs=$build_pkgs ;;
     test) pkgs="$build_pkgs $test_pkgs" ;;
-    all) pkgs="$build_pkgs $test_pkgs $fuzz_pkgs" ;;
+    container) pkgs="$build_pkgs $test_pkgs $container_pkgs" ;;
+    all) pkgs="$build_pkgs $test_pkgs $container_pkgs $fuzz_pkgs" ;;
     arm64) pkgs="$build_pkgs $arm64_pkgs" ;;
     arm64-check) pkgs="$build_pkgs $arm64_pkgs $arm64_check_pkgs" ;;
-    *) echo "usage: install-deps.sh [build|test|all|arm64|arm64-check]" >&2; exit 2 ;;
+    *) echo "usage: install-deps.sh [build|test|container|all|arm64|arm64-check]" >&2; exit 2 ;;
 esac
 
 sudo=""

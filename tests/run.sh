@@ -6,9 +6,12 @@
 #   dev             Debug, -Werror
 #   asan            Debug with AddressSanitizer + UndefinedBehaviorSanitizer
 #   release-static  the shipped static binary (integration tests + empty-root checks)
-# and then a short libFuzzer run of every fuzz target (tests/fuzz/run.sh, clang).
-# EXECMARK_PRESETS="dev asan release-static" selects builds; EXECMARK_FUZZ_SECONDS=0 skips the
-# fuzz run (default 20 s per target).
+# then the container tier (tests/container: the images of docker/Dockerfile and
+# examples/images built and run under podman; skipped, with the reason printed, where podman
+# cannot run a container) and a short libFuzzer run of every fuzz target (tests/fuzz/run.sh).
+# EXECMARK_PRESETS="dev asan release-static" selects builds; EXECMARK_CONTAINER=0 skips the
+# container tier, EXECMARK_REQUIRE_CONTAINER=1 makes it fail instead of skipping;
+# EXECMARK_FUZZ_SECONDS=0 skips the fuzz run (default 20 s per target).
 set -eu
 cd "$(dirname "$0")/.."
 presets=${EXECMARK_PRESETS:-dev asan release-static}
@@ -31,6 +34,16 @@ for preset in $presets; do
         status=1
     fi
 done
+
+# The container tier: builds both images (the static build runs inside the execmark image's
+# build stage) and runs them under podman.
+if [ "${EXECMARK_CONTAINER:-1}" != 0 ]; then
+    step "container tier (podman)"
+    if ! PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rs -m container \
+        tests/container; then
+        status=1
+    fi
+fi
 
 # The short fuzz run: every libFuzzer target for EXECMARK_FUZZ_SECONDS (default 20; 0 skips).
 if [ "${EXECMARK_FUZZ_SECONDS:-20}" != 0 ]; then

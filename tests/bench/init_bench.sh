@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# init_bench.sh [EXECMARK] — execmark init against Debian's tini, tini-static and dumb-init, in
-# one run: start+teardown wall time of `<init> true` (hyperfine, as subreaper and as PID 1),
+# init_bench.sh [EXECMARK] — execmark init against Debian's tini, tini-static, dumb-init and
+# catatonit (podman's --init), in one run: start+teardown wall time of `<init> true` (hyperfine, as subreaper and as PID 1),
 # the init's own memory while supervising `sleep`, system calls while idle, binary sizes.
 # Prints a Markdown report (docs/benchmarks.md quotes it). Needs root (PID namespaces, strace).
 set -euo pipefail
@@ -11,11 +11,11 @@ em=$(readlink -f "$em")
 runs=${BENCH_RUNS:-1000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for tool in hyperfine strace tini tini-static dumb-init; do
+for tool in hyperfine strace tini tini-static dumb-init catatonit; do
     command -v "$tool" >/dev/null || { echo "init_bench: $tool missing (docker/install-deps.sh)" >&2; exit 1; }
 done
 
-echo "## PID 1: execmark init vs tini, tini-static, dumb-init"
+echo "## PID 1: execmark init vs tini, tini-static, dumb-init, catatonit"
 echo
 echo "Machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d). Binary: $(stat -c %s "$em") bytes."
 echo "Command: \`tests/bench/init_bench.sh\` (BENCH_RUNS=$runs, BENCH_ROUNDS=${BENCH_ROUNDS:-3})."
@@ -30,6 +30,7 @@ for r in $(seq "$rounds"); do
         -n tini-static "tini-static -s -- /bin/true" \
         -n tini "tini -s -- /bin/true" \
         -n dumb-init "dumb-init /bin/true" \
+        -n catatonit "catatonit -- /bin/true" \
         -n "execmark (no attribution)" "$em init --no-attribution -- /bin/true" \
         -n "execmark (attribution on)" "$em init --socket $tmp/a.sock -- /bin/true" \
         >/dev/null 2>&1
@@ -38,6 +39,7 @@ for r in $(seq "$rounds"); do
         -n tini-static "unshare --pid --fork tini-static -- /bin/true" \
         -n tini "unshare --pid --fork tini -- /bin/true" \
         -n dumb-init "unshare --pid --fork dumb-init /bin/true" \
+        -n catatonit "unshare --pid --fork catatonit -- /bin/true" \
         -n "execmark (no attribution)" "unshare --pid --fork $em init --no-attribution -- /bin/true" \
         -n "execmark (attribution on)" "unshare --pid --fork $em init --socket $tmp/b.sock -- /bin/true" \
         >/dev/null 2>&1
@@ -99,6 +101,7 @@ measure() {
 measure tini-static tini-static --
 measure tini tini --
 measure dumb-init dumb-init
+measure catatonit catatonit --
 measure "execmark (no attribution)" "$em" init --no-attribution --
 measure "execmark (attribution, watcher off)" "$em" init --socket "$tmp/c.sock" --watch-interval 0 --
 measure "execmark (attribution, watcher 2 s)" "$em" init --socket "$tmp/d.sock" --
@@ -108,6 +111,6 @@ echo "### Binary sizes"
 echo
 echo "| binary | bytes | linkage |"
 echo "|---|---|---|"
-for b in "$em" /usr/bin/tini-static /usr/bin/tini /usr/bin/dumb-init; do
+for b in "$em" /usr/bin/tini-static /usr/bin/tini /usr/bin/dumb-init /usr/bin/catatonit; do
     echo "| $(basename "$b") | $(stat -c %s "$b") | $(file -b "$b" | grep -o 'statically linked\|dynamically linked') |"
 done
