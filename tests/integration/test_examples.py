@@ -73,6 +73,15 @@ class Instruction:
                 words.append(word)
         return flags, words
 
+    def command(self):
+        """A RUN's command: its text without the leading BuildKit options (--mount=, --network=,
+        --security=), which Docker consumes and never hands to the shell."""
+        text = self.rest
+        while text.startswith("--"):
+            _, _, text = text.partition(" ")
+            text = text.lstrip()
+        return text
+
     def __repr__(self):
         return f"{self.line}: {self.keyword} {self.rest}"
 
@@ -151,7 +160,7 @@ def test_dockerfile_build_stage_runs_the_ci_recipe(docker_stages):
     build = stages[0]
     assert build.base == "debian:12", build.base
     assert build.platform == "$BUILDPLATFORM", "the build stage should not run under emulation"
-    runs = " ; ".join(i.rest for i in build.of("RUN"))
+    runs = " ; ".join(i.command() for i in build.of("RUN"))
     for script in ("docker/install-deps.sh build", "docker/$script"):
         assert script in runs, runs
     for script in ("build-static.sh", "build-static-arm64.sh"):
@@ -247,7 +256,7 @@ def test_dockerfile_build_script_picks_the_recipe(docker_stages, tmp_path, build
     # The build stage's last RUN, executed by /bin/sh (as Docker does) in a stand-in for /src
     # whose docker/ scripts are stubs that record how they were called.
     _, stages = docker_stages
-    run = stages[0].of("RUN")[-1].rest
+    run = stages[0].of("RUN")[-1].command()
     out = tmp_path / "out"
     run = run.replace("/out", str(out))
     src, bin_dir = tmp_path / "src", tmp_path / "bin"

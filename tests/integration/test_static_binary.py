@@ -76,7 +76,11 @@ def test_supervises_as_pid1_in_empty_root(empty_root):
                           "/execmark", "init", "--", "/execmark", "init", "--version"],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("tini version ")
+    # PID 1 signs in a scratch root too: its boot marker first, the child's output, its shutdown.
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith('EXECMARK1 {"v":1,"ev":"boot"'), out.stdout
+    assert lines[1].startswith("tini version "), out.stdout
+    assert lines[-1].startswith('EXECMARK1 {"v":1,"ev":"shutdown"'), out.stdout
 
 
 @needs_root
