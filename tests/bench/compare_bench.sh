@@ -1,0 +1,151 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# compare_bench.sh OLD NEW — does a change slow execmark down? Two builds, same inputs, same run,
+# measured in ways a busy machine does not blur:
+#   - instructions (valgrind --tool=callgrind, which counts them; the same binary and input give
+#     the same count whatever else runs) of `execmark verify` over a session corpus
+#     (tests/tools/mksession, BENCH_BYTES, default 32 MiB; each build verifies the corpus of its
+#     own tree's mksession, MKSESSION_OLD and MKSESSION_NEW, since the marker fields differ
+#     between versions: same sizes, same text, same number of markers) and of `execmark audit --cloudtrail`
+#     over a CloudTrail trail file (BENCH_RECORDS records, default 60,000: ExecuteCommand
+#     sessions, denied calls, unrelated events, built with tests/integration/audit_corpus.py);
+#   - wall time of `execmark session open` (hook -> socket -> PID 1 signs -> banner), old and new
+#     interleaved one call each, BENCH_RUNS rounds (default 300), each against its own PID 1
+#     (`execmark init` in its own PID namespace): load hits both alike; medians and their ratio.
+# Prints Markdown (docs/benchmarks.md quotes it). Needs root (unshare, nsenter) and valgrind.
+# MKSESSION_NEW defaults to build/dev/tests/tools/mksession; MKSESSION_OLD to it as well.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ $# -eq 2 ] || { echo "usage: compare_bench.sh OLD_EXECMARK NEW_EXECMARK" >&2; exit 2; }
+old=$(readlink -f "$1")
+new=$(readlink -f "$2")
+mk_new=$(readlink -f "${MKSESSION_NEW:-build/dev/tests/tools/mksession}")
+mk_old=$(readlink -f "${MKSESSION_OLD:-$mk_new}")
+bytes=${BENCH_BYTES:-33554432}
+records=${BENCH_RECORDS:-60000}
+runs=${BENCH_RUNS:-300}
+for tool in "$old" "$new" "$mk_old" "$mk_new"; do
+    [ -x "$tool" ] || { echo "compare_bench: $tool is not built" >&2; exit 1; }
+done
+command -v valgrind >/dev/null || { echo "compare_bench: valgrind is missing" >&2; exit 1; }
+tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/compare-bench.XXXXXX")
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# Instructions executed by "$@" (callgrind's total), the command's status checked by the caller.
+instructions() {
+    local out=$tmp/cg.out rc=0
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >"$tmp/cmd.out" 2>"$tmp/cg.err" ||
+        rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne "${ALLOWED_RC:-0}" ]; then
+        tail -n 20 "$tmp/cg.err" >&2
+        echo "compare_bench: '$*' exited $rc" >&2
+        exit 1
+    fi
+    awk '/^summary:/ {print $2}' "$out"
+}
+
+# 1. verify over a session corpus.
+for which in old new; do
+    mkdir -p "$tmp/$which/sessions" "$tmp/$which/dense"
+done
+"$mk_old" --bench "$tmp/old" --bytes "$bytes" >/dev/null
+"$mk_new" --bench "$tmp/new" --bytes "$bytes" >/dev/null
+corpus=$(du -sb "$tmp/new/sessions" | cut -f1)
+v_old=$(instructions "$old" verify --container-log "$tmp/old/container.log" "$tmp/old/sessions")
+v_new=$(instructions "$new" verify --container-log "$tmp/new/container.log" "$tmp/new/sessions")
+
+# 2. audit over one CloudTrail trail file (sessions without logs: every session is reported,
+# so the exit status is the findings' 1).
+/usr/bin/python3 - "$tmp/trail.json" "$records" <<'PY'
+import json, random, sys
+sys.path.insert(0, "tests/integration")
+import audit_corpus as ac
+path, total = sys.argv[1], int(sys.argv[2])
+rng = random.Random(20261205)
+out = []
+for i in range(total // 10):
+    sid = ac.session_id(rng)
+    out.append(ac.exec_record(sid, ac.role_arn(f"user{i % 50}"),
+                              f"2026-03-02T09:{i % 60:02d}:{i % 59:02d}Z", f"ev-{i}"))
+out += ac.noise_records(rng, total - len(out))
+rng.shuffle(out)
+with open(path, "w") as f:
+    json.dump({"Records": out}, f)
+PY
+trail=$(stat -c %s "$tmp/trail.json")
+a_old=$(ALLOWED_RC=1 instructions "$old" audit --cloudtrail "$tmp/trail.json")
+a_new=$(ALLOWED_RC=1 instructions "$new" audit --cloudtrail "$tmp/trail.json")
+
+# 3. session open, interleaved, each build against its own PID 1.
+start_init() { # BIN SOCKET LOG -> pid of the init inside its namespace
+    unshare --pid --fork --mount-proc "$1" init --socket "$2" --watch-interval 0 -- sleep 3600 \
+        >"$3" 2>&1 &
+    local outer=$! inner=""
+    pids+=("$outer")
+    for _ in $(seq 500); do
+        inner=$(awk '{print $1}' "/proc/$outer/task/$outer/children" 2>/dev/null || true)
+        [ -n "$inner" ] && [ -S "$2" ] && break
+        sleep 0.01
+    done
+    echo "$inner"
+}
+init_old=$(start_init "$old" "$tmp/old.sock" "$tmp/old.log")
+init_new=$(start_init "$new" "$tmp/new.sock" "$tmp/new.log")
+open_once() { # INIT SOCKET BIN -> seconds
+    local s e
+    s=$EPOCHREALTIME
+    nsenter -t "$1" -p -m env EXECMARK_SOCKET="$2" AWS_USER=bench "$3" session open >"$tmp/open.out"
+    e=$EPOCHREALTIME
+    grep -q ' ed25519=' "$tmp/open.out" || {
+        echo "compare_bench: $3 session open was not signed by its PID 1" >&2
+        exit 1
+    }
+    echo "$s $e"
+}
+: >"$tmp/open.txt"
+for i in $(seq "$runs"); do
+    if [ $((i % 2)) -eq 0 ]; then order="old new"; else order="new old"; fi
+    for which in $order; do
+        if [ "$which" = old ]; then
+            read -r s e < <(open_once "$init_old" "$tmp/old.sock" "$old")
+        else
+            read -r s e < <(open_once "$init_new" "$tmp/new.sock" "$new")
+        fi
+        echo "$which $s $e" >>"$tmp/open.txt"
+    done
+done
+
+/usr/bin/python3 - "$old" "$new" "$corpus" "$v_old" "$v_new" "$trail" "$records" "$a_old" \
+    "$a_new" "$tmp/open.txt" "$(nproc)" "$(uname -r)" "$(date -u +%Y-%m-%d)" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import statistics, sys
+(old, new, corpus, v_old, v_new, trail, records, a_old, a_new, open_txt, cores, kernel, day,
+ load) = sys.argv[1:]
+v_old, v_new, a_old, a_new = map(int, (v_old, v_new, a_old, a_new))
+times = {"old": [], "new": []}
+for line in open(open_txt):
+    which, s, e = line.split()
+    times[which].append((float(e) - float(s)) * 1000)
+print("## Old build vs new build: instructions and interleaved session open\n")
+print(f"Machine: {cores} cores, {kernel}, {day}, load average {load}. Old: `{old}`; new: "
+      f"`{new}`. Command: `tests/bench/compare_bench.sh OLD NEW`.\n")
+print("| what | old | new | new / old |")
+print("|---|---|---|---|")
+print(f"| `verify`, {int(corpus):,} bytes of transcripts: instructions | {v_old:,} | {v_new:,} | "
+      f"{v_new / v_old:.3f} |")
+print(f"| `audit --cloudtrail`, one {int(trail):,}-byte trail file of {int(records):,} records: "
+      f"instructions | {a_old:,} | {a_new:,} | {a_new / a_old:.3f} |")
+med = {k: statistics.median(v) for k, v in times.items()}
+p90 = {k: sorted(v)[int(0.9 * (len(v) - 1))] for k, v in times.items()}
+n = len(times["new"])
+print(f"| `session open` signed by PID 1, median ms ({n} interleaved calls each) | "
+      f"{med['old']:.2f} | {med['new']:.2f} | {med['new'] / med['old']:.3f} |")
+print(f"| `session open`, p90 ms | {p90['old']:.2f} | {p90['new']:.2f} | "
+      f"{p90['new'] / p90['old']:.3f} |")
+PY
