@@ -76,7 +76,10 @@ void mark_new_fds_cloexec(const std::set<int>& before)
 }
 
 // libcurl opens sockets without close-on-exec; this callback opens them with it.
-curl_socket_t open_socket_cloexec(void* /*client*/, curlsocktype /*purpose*/, curl_sockaddr* addr)
+// libcurl's callbacks are noexcept: libcurl is built without unwind tables
+// (cmake/StaticCurl.cmake), so an exception must never leave one.
+curl_socket_t
+open_socket_cloexec(void* /*client*/, curlsocktype /*purpose*/, curl_sockaddr* addr) noexcept
 {
     return ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
@@ -88,7 +91,8 @@ struct Sink {
 };
 
 // Appends to the body; past the cap it returns 0, which makes libcurl abort the transfer.
-std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user)
+// Out of memory also returns 0 (the transfer fails; PID 1 goes on without metadata).
+std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) noexcept
 {
     auto* sink = static_cast<Sink*>(user);
     const std::size_t n = size * count;
@@ -96,7 +100,11 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
         sink->overflow = true;
         return 0;
     }
-    sink->body.append(data, n);
+    try {
+        sink->body.append(data, n);
+    } catch (...) {
+        return 0;
+    }
     return n;
 }
 
