@@ -96,6 +96,7 @@ namespace {
 using Range = std::pair<char32_t, char32_t>;
 
 // Zero-width: combining marks, zero-width space/joiners, variation selectors.
+// Both tables start above U+007F: display_width counts ASCII without looking them up.
 constexpr std::array<Range, 9> k_zero_width = {{{0x0300, 0x036F},
                                                 {0x0483, 0x0489},
                                                 {0x0591, 0x05BD},
@@ -187,6 +188,12 @@ std::size_t display_width(std::string_view text)
 {
     std::size_t width = 0;
     for (std::size_t i = 0; i < text.size();) {
+        // ASCII, the common case: one column, no table below U+0300 (no decoding, no search).
+        if (static_cast<unsigned char>(text[i]) < 0x80) {
+            ++width;
+            ++i;
+            continue;
+        }
         const char32_t c = next_code_point(text, i);
         if (in(k_zero_width, c)) {
             continue;
