@@ -107,17 +107,21 @@ void assess_recording(SessionRecord& row, const JoinInputs& in, const std::strin
     }
     const RecPoint* start = session->first("start");
     const RecPoint* end = session->first("end");
-    const std::optional<std::int64_t> wst = row.facts.wst && *row.facts.wst > 0
-                                                ? row.facts.wst
-                                                : (row.seen ? row.seen->wst : std::nullopt);
+    // The worker's start: the open's wst, else the container log's exec.seen (0: unknown).
+    std::int64_t wst = 0;
+    if (row.facts.wst && *row.facts.wst > 0) {
+        wst = *row.facts.wst;
+    } else if (row.seen && row.seen->wst) {
+        wst = *row.seen->wst;
+    }
     const auto start_ms = start != nullptr ? marker::parse_timestamp(start->ts) : std::nullopt;
     if (start == nullptr) {
         add_problem(row, Finding::unrecorded, where, "the recording has no start report");
-    } else if (wst && start_ms && *start_ms - *wst > k_max_record_delay_ms) {
+    } else if (wst > 0 && start_ms && *start_ms - wst > k_max_record_delay_ms) {
         add_problem(row,
                     Finding::unrecorded,
                     start->where,
-                    "recording began " + format_duration(*start_ms - *wst)
+                    "recording began " + format_duration(*start_ms - wst)
                         + " after the session worker started: what came before is not recorded");
     }
     const auto end_ms = end != nullptr ? marker::parse_timestamp(end->ts) : std::nullopt;
