@@ -206,7 +206,7 @@ void Screen::csi_final(char final)
             }
         } else if (mode == 1) {
             for (std::size_t i = 0; i <= m_col && i < m_cells.size(); ++i) {
-                m_cells[i] = " ";
+                m_cells[i].assign(1, ' ');
             }
         } else {
             m_cells.clear();
@@ -215,7 +215,7 @@ void Screen::csi_final(char final)
     }
     case 'X':
         for (std::size_t i = m_col; i < m_col + param(0, 1) && i < m_cells.size(); ++i) {
-            m_cells[i] = " ";
+            m_cells[i].assign(1, ' ');
         }
         break;
     case 'P':
