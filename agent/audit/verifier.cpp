@@ -396,8 +396,27 @@ void SessionLogCheck::on_candidate(const CandidateLine& line)
     }
 }
 
+void SessionLogCheck::finish_content()
+{
+    if (!m_content) {
+        return;
+    }
+    m_verdict.content = m_content->finish();
+    m_content.reset();
+    for (const Problem& p : m_verdict.content.problems) {
+        m_verdict.findings.add(p.finding);
+        m_verdict.problems.push_back(p);
+    }
+}
+
 void SessionLogCheck::end_input(const LogEnd& end)
 {
+    if (m_verdict.id.key.starts_with("file:")) {
+        // A file is a whole log (only CloudWatch streams and export directories go on in
+        // another input): its content check ends here, and its buffers are freed at once, so
+        // that memory does not grow with the number of session logs read.
+        finish_content();
+    }
     ++m_inputs;
     m_verdict.end.units += end.units;
     m_verdict.end.transcript = m_verdict.end.transcript || end.transcript;
@@ -429,14 +448,7 @@ LogVerdict SessionLogCheck::finish(const SessionBootKeys& boot_keys)
             ++m_verdict.more_problems;
         }
     }
-    if (m_content) {
-        m_verdict.content = m_content->finish();
-        m_content.reset();
-        for (const Problem& p : m_verdict.content.problems) {
-            m_verdict.findings.add(p.finding);
-            m_verdict.problems.push_back(p);
-        }
-    }
+    finish_content();
     if (m_verdict.id.own_sid.empty()) {
         m_verdict.findings.add(Finding::unbound);
         m_verdict.problems.push_back(

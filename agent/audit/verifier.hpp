@@ -186,6 +186,7 @@ public:
 private:
     void problem(Finding f, const LineLocation& where, std::string detail);
     std::string where_text(const LineLocation& where) const;
+    void finish_content();
 
     LogVerdict m_verdict;
     const TrustStore& m_trust;

@@ -38,7 +38,7 @@ po::options_description describe(bool audit)
     add("container-log",
         po::value<std::vector<std::string>>()->value_name("PATH"),
         "the container's own log stream (awslogs), in any log shape: the trusted source of boot "
-        "keys and of exec.seen (repeatable)");
+        "keys, of exec.seen and (audit) of the sessions' recording checkpoints (repeatable)");
     add("key",
         po::value<std::vector<std::string>>()->value_name("BASE64URL"),
         "trust this Ed25519 public key (a boot marker's pub) as well (repeatable)");
