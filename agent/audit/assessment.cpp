@@ -407,10 +407,7 @@ std::vector<SessionRecord> build_records(JoinInputs inputs, std::size_t* out_of_
         if (v.content.checked && (!row.recording || !row.recording->region_bytes)) {
             RecordingFacts& rec = row.recording.emplace();
             rec.region_bytes = v.content.region_bytes;
-            rec.verified = static_cast<std::size_t>(
-                std::count_if(v.content.points.begin(), v.content.points.end(), [](const auto& c) {
-                    return c.state == CheckState::verified;
-                }));
+            rec.verified = v.content.verified;
         }
         row.markers += v.markers;
         row.verified += v.verified;

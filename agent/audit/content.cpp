@@ -230,7 +230,14 @@ ContentVerdict ContentCheck::finish()
         m_verdict.region.resize(m_verdict.region_bytes);
     }
     judge();
-    m_verdict.points = std::move(m_points);
+    m_verdict.checkpoints = m_points.size();
+    for (const CheckedPoint& c : m_points) {
+        m_verdict.verified += c.state == CheckState::verified ? 1 : 0;
+    }
+    if (m_capture) {
+        // Only a timeline needs every point; memory stays with the number of logs otherwise.
+        m_verdict.points = std::move(m_points);
+    }
     return std::move(m_verdict);
 }
 

@@ -67,14 +67,16 @@ struct CheckedPoint {
 
 // The outcome for one session log.
 struct ContentVerdict {
-    bool checked = false;           // the log had a region to check (an open marker of its own)
-    bool close_found = false;       // the region ends at a close line (else: at the end)
-    std::uint64_t region_bytes = 0; // normalised bytes of the region
-    std::uint64_t first_line = 0;   // transcript line where the region starts
-    std::vector<CheckedPoint> points;
-    std::vector<Problem> problems; // EDITED, TRUNCATED
-    std::string region;            // the region's bytes (timeline only)
-    bool region_cut = false;       // region longer than k_max_timeline_bytes
+    bool checked = false;             // the log had a region to check (an open marker of its own)
+    bool close_found = false;         // the region ends at a close line (else: at the end)
+    std::uint64_t region_bytes = 0;   // normalised bytes of the region
+    std::uint64_t first_line = 0;     // transcript line where the region starts
+    std::vector<CheckedPoint> points; // kept only for a timeline (capture), else emptied
+    std::size_t checkpoints = 0;      // checkpoints compared
+    std::size_t verified = 0;         // of them, verified
+    std::vector<Problem> problems;    // EDITED, TRUNCATED
+    std::string region;               // the region's bytes (timeline only)
+    bool region_cut = false;          // region longer than k_max_timeline_bytes
 };
 
 } // namespace execmark::audit

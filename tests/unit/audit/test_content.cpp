@@ -167,7 +167,9 @@ TEST_CASE("content: CloudWatch events, with a line longer than an event in piece
     }
     const ContentVerdict v = c.finish();
     CHECK(v.problems.empty());
-    CHECK(states(v) == std::vector<CheckState>(3, CheckState::verified));
+    CHECK(v.points.empty()); // kept for a timeline only
+    CHECK(v.checkpoints == 3);
+    CHECK(v.verified == 3);
     CHECK(v.region_bytes == region.size());
 }
 
