@@ -60,6 +60,103 @@ std::optional<ClaimOverride> override_of(const SessionRecord& row)
     return std::nullopt;
 }
 
+// The recording rules of a session with its own verified open (docs/auditing.md, "Content"):
+// INTERFERED per interference report, UNRECORDED without checkpoints or when recording began
+// late or ended early. EDITED and TRUNCATED come from the logs' content checks.
+void assess_recording(SessionRecord& row, const JoinInputs& in, const std::string& where)
+{
+    const RecSession* session = nullptr;
+    if (in.recordings != nullptr) {
+        if (const auto it = in.recordings->find(row.session); it != in.recordings->end()) {
+            session = &it->second;
+        }
+    }
+    const std::string operator_name =
+        row.facts.claim.empty() ? std::string("the session's operator") : row.facts.claim;
+    if (session != nullptr) {
+        for (const RecPoint& p : session->points) {
+            if (p.kind != "interference") {
+                continue;
+            }
+            std::string who = p.opid != 0 ? "pid " + std::to_string(p.opid) : "a process";
+            if (!p.ocomm.empty()) {
+                who += " (" + p.ocomm + ")";
+            }
+            add_problem(row,
+                        Finding::interfered,
+                        p.where,
+                        "at " + p.ts + " " + who + " outside the session opened its "
+                            + (p.side == "outer"   ? "own terminal (the SSM worker's pty)"
+                               : p.side == "inner" ? "shell's terminal"
+                                                   : "terminal")
+                            + ": what it wrote shows in this transcript as if the session's "
+                              "shell produced it; "
+                            + operator_name + " is the victim, not the culprit");
+        }
+    }
+    if (session == nullptr || session->checkpoints().empty()) {
+        add_problem(row,
+                    Finding::unrecorded,
+                    where,
+                    in.container_logs
+                        ? "PID 1 anchored no recording checkpoints of this session in the "
+                          "container logs given: its transcript cannot be checked"
+                        : "no container log was given: the transcript's recording checkpoints "
+                          "cannot be checked (give --container-log)");
+        return;
+    }
+    const RecPoint* start = session->first("start");
+    const RecPoint* end = session->first("end");
+    // The worker's start: the open's wst, else the container log's exec.seen (0: unknown).
+    std::int64_t wst = 0;
+    if (row.facts.wst && *row.facts.wst > 0) {
+        wst = *row.facts.wst;
+    } else if (row.seen && row.seen->wst) {
+        wst = *row.seen->wst;
+    }
+    const auto start_ms = start != nullptr ? marker::parse_timestamp(start->ts) : std::nullopt;
+    if (start == nullptr) {
+        add_problem(row, Finding::unrecorded, where, "the recording has no start report");
+    } else if (wst > 0 && start_ms && *start_ms - wst > k_max_record_delay_ms) {
+        add_problem(row,
+                    Finding::unrecorded,
+                    start->where,
+                    "recording began " + format_duration(*start_ms - wst)
+                        + " after the session worker started: what came before is not recorded");
+    }
+    const auto end_ms = end != nullptr ? marker::parse_timestamp(end->ts) : std::nullopt;
+    if (end == nullptr) {
+        add_problem(row,
+                    Finding::unrecorded,
+                    where,
+                    "the recording has no end report: its end is not covered");
+    } else if (row.seen && row.seen->clast && end_ms
+               && *row.seen->clast - *end_ms > k_max_record_lead_ms) {
+        add_problem(row,
+                    Finding::unrecorded,
+                    end->where,
+                    "recording ended " + format_duration(*row.seen->clast - *end_ms)
+                        + " before PID 1 last saw the session's shell alive: what came after is "
+                          "not recorded");
+    }
+    if (session->dropped > 0) {
+        add_problem(row,
+                    Finding::unrecorded,
+                    where,
+                    std::to_string(session->dropped) + " recording reports beyond "
+                        + std::to_string(k_max_rec_points_per_session) + " were not checked");
+    }
+    if (!row.recording || !row.recording->region_bytes) {
+        if (!row.logs.empty()) {
+            add_problem(row,
+                        Finding::unrecorded,
+                        where,
+                        "no session log holds this session's recorded region (no open marker "
+                        "line of its own): its content cannot be checked");
+        }
+    }
+}
+
 // The status rules of one session (docs/auditing.md, "Statuses").
 void assess_session(SessionRecord& row, bool audit, const JoinInputs& in)
 {
@@ -107,6 +204,9 @@ void assess_session(SessionRecord& row, bool audit, const JoinInputs& in)
                             + " before PID 1 last saw the session's shell alive: work went on"
                               " after it");
         }
+    }
+    if (audit && in.recordings != nullptr && genuine && row.facts_verified && row.facts.has_open) {
+        assess_recording(row, in, where);
     }
     if (!audit) {
         return;
@@ -304,6 +404,11 @@ std::vector<SessionRecord> build_records(JoinInputs inputs, std::size_t* out_of_
             row.problems.push_back(std::move(p));
         }
         row.more_problems += v.more_problems;
+        if (v.content.checked && (!row.recording || !row.recording->region_bytes)) {
+            RecordingFacts& rec = row.recording.emplace();
+            rec.region_bytes = v.content.region_bytes;
+            rec.verified = v.content.verified;
+        }
         row.markers += v.markers;
         row.verified += v.verified;
         row.own += v.own;
@@ -352,6 +457,24 @@ std::vector<SessionRecord> build_records(JoinInputs inputs, std::size_t* out_of_
         if (inputs.evidence != nullptr) {
             if (const auto it = inputs.evidence->find(row.session); it != inputs.evidence->end()) {
                 row.seen = it->second;
+            }
+        }
+        if (audit && inputs.recordings != nullptr) {
+            if (const auto it = inputs.recordings->find(row.session);
+                it != inputs.recordings->end()) {
+                RecordingFacts& rec = row.recording ? *row.recording : row.recording.emplace();
+                const RecSession& session = it->second;
+                rec.checkpoints = session.checkpoints().size();
+                for (const RecPoint& p : session.points) {
+                    rec.interference += p.kind == "interference" ? 1 : 0;
+                }
+                if (const RecPoint* start = session.first("start")) {
+                    rec.start_ts = start->ts;
+                }
+                if (const RecPoint* end = session.first("end")) {
+                    rec.end_ts = end->ts;
+                    rec.end_off = end->off;
+                }
             }
         }
         if (audit) {

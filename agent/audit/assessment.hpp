@@ -35,6 +35,23 @@ inline constexpr std::int64_t k_max_open_delay_ms = 30 * 1000;
 // sighting; 5 s covers scheduling.
 inline constexpr std::int64_t k_max_close_lead_ms = 5 * 1000;
 
+// Recording that began this long after the session worker started is UNRECORDED: the same
+// bound as LATE-OPEN (the recorder starts with the session's shell).
+inline constexpr std::int64_t k_max_record_delay_ms = k_max_open_delay_ms;
+// Recording that ended this long before PID 1 last saw the session's shell alive is UNRECORDED
+// (the same bound as EARLY-CLOSE).
+inline constexpr std::int64_t k_max_record_lead_ms = k_max_close_lead_ms;
+
+// What the container log says about a session's recording and what the content check found.
+struct RecordingFacts {
+    std::size_t checkpoints = 0;               // rec checkpoints PID 1 signed
+    std::size_t verified = 0;                  // of them, recomputed equal from a session log
+    std::size_t interference = 0;              // interference reports
+    std::string start_ts, end_ts;              // the start and end reports
+    std::optional<std::uint64_t> end_off;      // bytes the recorder relayed in all
+    std::optional<std::uint64_t> region_bytes; // bytes of the recorded region in the log
+};
+
 enum class Attribution {
     none,       // verify: no CloudTrail
     attributed, // CloudTrail event, verified markers, claim consistent with the principal
@@ -74,6 +91,7 @@ struct SessionRecord {
     std::optional<ExecEvent> exec;                    // audit: the ExecuteCommand event
     std::optional<RunTaskEvent> run_task;             // audit: the RunTask that started the task
     std::optional<ExecEvidence> seen;                 // PID 1's exec.seen / exec.gone
+    std::optional<RecordingFacts> recording;          // audit: rec markers and content check
     std::optional<bool> claim_matches;                // audit, with a claim and a CloudTrail event
     std::optional<NameMatch> claim_match;             // which principal name the claim equals
     std::optional<PersonMatch> person;           // audit: the Identity Center user of the principal
@@ -146,7 +164,11 @@ struct Assessment {
 struct JoinInputs {
     std::vector<LogVerdict> verdicts;
     const std::map<std::string, ExecEvidence, std::less<>>* evidence = nullptr; // container logs
-    const TrailIndex* trail = nullptr;                                          // audit only
+    // audit: the container logs' rec markers; null leaves the recording rules out (run_audit
+    // always gives it in audit, empty when no container log was given)
+    const RecIndex* recordings = nullptr;
+    bool container_logs = true;        // a container log was given (else --key only)
+    const TrailIndex* trail = nullptr; // audit only
     const TrustStore* trust = nullptr;
     const std::vector<BootReport>* boots = nullptr;
     const std::vector<Problem>* container_problems = nullptr;

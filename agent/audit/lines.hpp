@@ -38,6 +38,12 @@ class LineSink {
 public:
     virtual ~LineSink() = default;
     virtual void on_candidate(const CandidateLine& line) = 0;
+
+    // The log's bytes as read, for the content check: a text input's chunks (on_raw) or a
+    // CloudWatch stream's event messages in order (on_event). Ignored unless wanted.
+    virtual void on_raw(std::string_view /*bytes*/) {}
+
+    virtual void on_event(std::string_view /*message*/) {}
 };
 
 // The kept tail of a candidate line being assembled.

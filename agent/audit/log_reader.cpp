@@ -44,6 +44,7 @@ util::Status read_text(Input& in, const LogIdentity& id, LogRouter& router)
     TextScanner scanner(*sink);
     std::string tail;
     auto st = for_each_chunk(in, [&](std::string_view chunk) {
+        sink->on_raw(chunk);
         scanner.feed(chunk);
         if (chunk.size() >= k_footer_tail_bytes) {
             tail.assign(chunk.substr(chunk.size() - k_footer_tail_bytes));
@@ -148,6 +149,7 @@ util::Status read_export(Input& in, const LogIdentity& id, LogRouter& router)
         const std::size_t prefix = piece.continued ? 0 : export_timestamp_prefix(piece.text);
         if (prefix != 0) {
             if (have_event) {
+                sink->on_event(message);
                 events.event(message);
             }
             message.assign(piece.text.substr(prefix));
@@ -161,12 +163,14 @@ util::Status read_export(Input& in, const LogIdentity& id, LogRouter& router)
         }
         if (message.size() >= k_max_export_event_bytes) {
             // Bounded memory: pass the piece on; an event boundary here is soft, like a split.
+            sink->on_event(message);
             events.event(message);
             message.clear();
             have_event = false;
         }
     }
     if (have_event) {
+        sink->on_event(message);
         events.event(message);
     }
     events.finish();
@@ -234,6 +238,7 @@ util::Status read_cloudwatch_json(Input& in,
         const std::string stream = name == nullptr ? std::string() : *name;
         StreamState& st = state_for(stream);
         if (st.lines) {
+            st.sink->on_event(*msg);
             st.lines->event(*msg);
         }
     });

@@ -453,6 +453,20 @@ OJson session_json(const SessionRecord& row, bool audit)
     j["kid"] = nullable(row.facts.kid);
     j["exec_seen"] = row.seen ? nullable(row.seen->seen_ts) : OJson(nullptr);
     j["exec_gone"] = row.seen ? nullable(row.seen->gone_ts) : OJson(nullptr);
+    if (row.recording) {
+        const RecordingFacts& r = *row.recording;
+        j["recording"] = {
+            {"checkpoints", r.checkpoints},
+            {"verified", r.verified},
+            {"interference", r.interference},
+            {"start_ts", nullable(r.start_ts)},
+            {"end_ts", nullable(r.end_ts)},
+            {"end_off", r.end_off ? OJson(*r.end_off) : OJson(nullptr)},
+            {"region_bytes", r.region_bytes ? OJson(*r.region_bytes) : OJson(nullptr)},
+        };
+    } else {
+        j["recording"] = nullptr;
+    }
     j["markers"] = row.markers;
     j["verified"] = row.verified;
     j["chain"] = row.own;

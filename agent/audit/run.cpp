@@ -4,6 +4,7 @@
 #include <agent/audit/log_reader.hpp>
 #include <agent/audit/render.hpp>
 #include <agent/audit/run.hpp>
+#include <agent/audit/timeline.hpp>
 #include <agent/audit/verifier.hpp>
 #include <agent/util/error.hpp>
 
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <system_error>
 
 namespace execmark::audit {
@@ -165,9 +167,10 @@ private:
 // Routes session logs to one SessionLogCheck per log key.
 class SessionRouter final : public LogRouter {
 public:
-    SessionRouter(const TrustStore& trust, SessionBootKeys& boot_keys)
+    SessionRouter(const TrustStore& trust, SessionBootKeys& boot_keys, ContentOptions content)
         : m_trust(trust)
         , m_boot_keys(boot_keys)
+        , m_content(std::move(content))
     {}
 
     LineSink* open_log(const LogIdentity& id) override
@@ -179,9 +182,11 @@ public:
         }
         auto it = m_checks.find(id.key);
         if (it == m_checks.end()) {
-            it = m_checks
-                     .emplace(id.key, std::make_unique<SessionLogCheck>(id, m_trust, m_boot_keys))
-                     .first;
+            it =
+                m_checks
+                    .emplace(id.key,
+                             std::make_unique<SessionLogCheck>(id, m_trust, m_boot_keys, m_content))
+                    .first;
             m_order.push_back(id.key);
         }
         return it->second.get();
@@ -208,6 +213,7 @@ public:
 private:
     const TrustStore& m_trust;
     SessionBootKeys& m_boot_keys;
+    ContentOptions m_content;
     std::map<std::string, std::unique_ptr<SessionLogCheck>> m_checks;
     std::vector<std::string> m_order;
 };
@@ -273,7 +279,12 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
 
     // 2. Session logs.
     SessionBootKeys boot_keys;
-    SessionRouter session_router(trust, boot_keys);
+    ContentOptions content;
+    if (options.audit) {
+        content.recordings = &container.recordings();
+        content.timeline_sid = options.timeline;
+    }
+    SessionRouter session_router(trust, boot_keys, content);
     ReadOptions session_options;
     session_options.session_override = options.session;
     session_options.pages = &pages;
@@ -302,8 +313,31 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
 
     JoinInputs join;
     join.verdicts = session_router.finish(totals.signatures);
+    std::optional<Timeline> timeline;
+    if (!options.timeline.empty()) {
+        for (const LogVerdict& v : join.verdicts) {
+            if (v.id.own_sid == options.timeline && v.content.checked) {
+                const auto rec = container.recordings().find(options.timeline);
+                timeline =
+                    build_timeline(options.timeline,
+                                   v.id.source,
+                                   v.content,
+                                   rec == container.recordings().end() ? nullptr : &rec->second);
+                break;
+            }
+        }
+        if (!timeline) {
+            totals.input_errors.push_back(util::make_error("show timeline",
+                                                           options.timeline,
+                                                           "no session log given holds this "
+                                                           "session's open marker")
+                                              .message);
+        }
+    }
     totals.signatures += container.signatures_checked();
     join.evidence = &container.evidence();
+    join.recordings = &container.recordings();
+    join.container_logs = !container_files.empty();
     join.trail = options.audit ? &trail : nullptr;
     join.trust = &trust;
     join.boots = &container.boots();
@@ -321,7 +355,22 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
     const Totals& result = assessment.totals;
 
     AuditOutcome outcome;
-    outcome.report = options.json ? render_json(assessment) : render_table(assessment);
+    if (timeline) {
+        for (const SessionRecord& row : assessment.sessions) {
+            if (row.session == timeline->session) {
+                timeline->status = row.primary_status(options.audit);
+                for (const Finding f : row.findings.list()) {
+                    timeline->statuses.emplace_back(finding_name(f));
+                }
+            }
+        }
+        outcome.report =
+            options.json ? render_timeline_json(*timeline) : render_timeline_text(*timeline);
+    } else if (!options.timeline.empty()) {
+        outcome.report.clear();
+    } else {
+        outcome.report = options.json ? render_json(assessment) : render_table(assessment);
+    }
     outcome.input_errors = result.input_errors;
     outcome.sessions = result.sessions;
     outcome.sessions_with_findings = result.sessions - result.clean;

@@ -28,6 +28,7 @@ struct AuditOptions {
     Scope scope;                              // --account, --region, --cluster, --since, --until
     bool fail_on_denied = false;              // --fail-on-denied: denied calls are findings
     bool json = false;
+    std::string timeline;  // --timeline SID: that session's verified timeline instead of the report
     bool progress = false; // show a progress line on `progress_out` (a terminal)
 };
 

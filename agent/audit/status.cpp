@@ -8,10 +8,10 @@ namespace execmark::audit {
 namespace {
 
 constexpr std::array<std::string_view, k_finding_count> k_names = {
-    "FORGED",      "KEY-INJECTED", "FAKE-WORKER", "REPLAYED", "BYPASSED",
-    "ALTERED",     "REORDERED",    "GAP",         "MISMATCH", "LATE-OPEN",
-    "EARLY-CLOSE", "KEY-UNPROVEN", "MANGLED",     "NO-CLOSE", "UNMARKED",
-    "ORPHAN",      "DUPLICATE",    "UNSIGNED",    "UNBOUND",
+    "FORGED",    "KEY-INJECTED", "FAKE-WORKER", "REPLAYED",     "BYPASSED", "INTERFERED",
+    "EDITED",    "TRUNCATED",    "ALTERED",     "REORDERED",    "GAP",      "MISMATCH",
+    "LATE-OPEN", "EARLY-CLOSE",  "UNRECORDED",  "KEY-UNPROVEN", "MANGLED",  "NO-CLOSE",
+    "UNMARKED",  "ORPHAN",       "DUPLICATE",   "UNSIGNED",     "UNBOUND",
 };
 
 } // namespace

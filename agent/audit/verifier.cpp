@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <agent/audit/content.hpp>
 #include <agent/audit/terminal.hpp>
 #include <agent/audit/verifier.hpp>
 #include <agent/util/error.hpp>
@@ -207,12 +208,42 @@ std::vector<Problem> ChainCheck::finish(bool require_close) const
 
 SessionLogCheck::SessionLogCheck(LogIdentity id,
                                  const TrustStore& trust,
-                                 SessionBootKeys& boot_keys)
+                                 SessionBootKeys& boot_keys,
+                                 const ContentOptions& content)
     : m_trust(trust)
     , m_boot_keys(boot_keys)
 {
     m_verdict.id = std::move(id);
     m_verdict.sid = m_verdict.id.own_sid;
+    const std::string& sid = m_verdict.id.own_sid;
+    if (content.recordings != nullptr && !sid.empty()) {
+        const auto it = content.recordings->find(sid);
+        const bool capture = content.timeline_sid == sid;
+        if (it != content.recordings->end() || capture) {
+            m_content = std::make_unique<ContentCheck>(
+                sid,
+                m_verdict.id.source,
+                trust,
+                it == content.recordings->end() ? nullptr : &it->second,
+                capture);
+        }
+    }
+}
+
+SessionLogCheck::~SessionLogCheck() = default;
+
+void SessionLogCheck::on_raw(std::string_view bytes)
+{
+    if (m_content) {
+        m_content->raw(bytes);
+    }
+}
+
+void SessionLogCheck::on_event(std::string_view message)
+{
+    if (m_content) {
+        m_content->event(message);
+    }
 }
 
 std::string SessionLogCheck::where_text(const LineLocation& where) const
@@ -365,8 +396,27 @@ void SessionLogCheck::on_candidate(const CandidateLine& line)
     }
 }
 
+void SessionLogCheck::finish_content()
+{
+    if (!m_content) {
+        return;
+    }
+    m_verdict.content = m_content->finish();
+    m_content.reset();
+    for (const Problem& p : m_verdict.content.problems) {
+        m_verdict.findings.add(p.finding);
+        m_verdict.problems.push_back(p);
+    }
+}
+
 void SessionLogCheck::end_input(const LogEnd& end)
 {
+    if (m_verdict.id.key.starts_with("file:")) {
+        // A file is a whole log (only CloudWatch streams and export directories go on in
+        // another input): its content check ends here, and its buffers are freed at once, so
+        // that memory does not grow with the number of session logs read.
+        finish_content();
+    }
     ++m_inputs;
     m_verdict.end.units += end.units;
     m_verdict.end.transcript = m_verdict.end.transcript || end.transcript;
@@ -398,6 +448,7 @@ LogVerdict SessionLogCheck::finish(const SessionBootKeys& boot_keys)
             ++m_verdict.more_problems;
         }
     }
+    finish_content();
     if (m_verdict.id.own_sid.empty()) {
         m_verdict.findings.add(Finding::unbound);
         m_verdict.problems.push_back(
@@ -530,6 +581,66 @@ void ContainerLogCheck::new_boot_key(const marker::Fields& fields,
     m_trust.add(std::move(key));
 }
 
+void ContainerLogCheck::add_rec(const marker::Fields& fields, const std::string& where)
+{
+    const std::string ssid = str_field(fields, "ssid");
+    if (ssid.empty()) {
+        return;
+    }
+    RecSession& session = m_recs[ssid];
+    if (session.points.size() >= k_max_rec_points_per_session) {
+        ++session.dropped;
+        return;
+    }
+    const auto num = [&](const char* key) -> std::int64_t {
+        const auto it = fields.num.find(key);
+        return it == fields.num.end() ? 0 : it->second;
+    };
+    RecPoint p;
+    p.kind = str_field(fields, "kind");
+    p.idx = static_cast<std::uint64_t>(std::max<std::int64_t>(0, num("idx")));
+    p.off = static_cast<std::uint64_t>(std::max<std::int64_t>(0, num("off")));
+    p.hash = str_field(fields, "hash");
+    p.ts = fields.ts;
+    p.where = where;
+    p.kid = fields.kid;
+    p.fin = str_field(fields, "fin");
+    if (p.kind == "end") {
+        p.rc = num("rc");
+    }
+    p.rpid = num("rpid");
+    p.opid = num("opid");
+    p.ocomm = str_field(fields, "ocomm");
+    p.side = str_field(fields, "side");
+    session.points.push_back(std::move(p));
+}
+
+const RecPoint* RecSession::first(const std::string& kind) const
+{
+    for (const RecPoint& p : points) {
+        if (p.kind == kind) {
+            return &p;
+        }
+    }
+    return nullptr;
+}
+
+std::vector<RecPoint> RecSession::checkpoints() const
+{
+    std::map<std::uint64_t, const RecPoint*> by_idx;
+    for (const RecPoint& p : points) {
+        if (p.kind != "start" && p.kind != "interference" && p.idx > 0) {
+            by_idx.emplace(p.idx, &p);
+        }
+    }
+    std::vector<RecPoint> out;
+    out.reserve(by_idx.size());
+    for (const auto& [idx, p] : by_idx) {
+        out.push_back(*p);
+    }
+    return out;
+}
+
 void ContainerLogCheck::verified(const marker::Fields& fields,
                                  std::string_view payload,
                                  const std::string& where)
@@ -577,6 +688,8 @@ void ContainerLogCheck::verified(const marker::Fields& fields,
         }
     } else if (fields.ev == marker::k_ev_shutdown) {
         boot.shutdown_ts = fields.ts;
+    } else if (fields.ev == marker::k_ev_rec) {
+        add_rec(fields, where);
     } else if (fields.ev == marker::k_ev_exec_seen || fields.ev == marker::k_ev_exec_gone) {
         const std::string wsid = str_field(fields, "wsid");
         if (wsid.empty()) {
@@ -600,6 +713,9 @@ void ContainerLogCheck::verified(const marker::Fields& fields,
         if (fields.ev == marker::k_ev_exec_seen) {
             ev.seen_ts = fields.ts;
             ev.where = where;
+            if (const auto it = fields.num.find("wst"); it != fields.num.end() && it->second > 0) {
+                ev.wst = it->second;
+            }
         } else {
             ev.gone_ts = fields.ts;
             if (const auto it = fields.num.find("clast");

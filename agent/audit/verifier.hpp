@@ -7,12 +7,14 @@
 
 #include <agent/audit/lines.hpp>
 #include <agent/audit/log_reader.hpp>
+#include <agent/audit/recording.hpp>
 #include <agent/audit/status.hpp>
 #include <agent/marker/marker.hpp>
 #include <agent/util/result.hpp>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -140,17 +142,37 @@ struct LogVerdict {
     std::uint64_t own = 0;         // verified markers of this log's own session (chain length)
     std::uint64_t mentions = 0;    // "EXECMARK1" not followed by " {": ignored text
     SessionFacts facts;
+    ContentVerdict content; // audit: the content check (docs/markers.md §12)
 };
 
 // Keys seen in boot markers inside session logs: never trusted, named in FORGED details.
 using SessionBootKeys = std::set<std::string, std::less<>>;
 
+class ContentCheck;
+
+// What the content check needs (audit only): the container logs' rec markers, and whether to
+// keep the region's text for a timeline of one session.
+struct ContentOptions {
+    const RecIndex* recordings = nullptr; // null: no content check (verify)
+    std::string timeline_sid;             // keep the text of this session's region
+};
+
 // Checks one session log, line by line (LineSink), then finish().
 class SessionLogCheck final : public LineSink {
 public:
-    SessionLogCheck(LogIdentity id, const TrustStore& trust, SessionBootKeys& boot_keys);
+    SessionLogCheck(LogIdentity id,
+                    const TrustStore& trust,
+                    SessionBootKeys& boot_keys,
+                    const ContentOptions& content = {});
+    SessionLogCheck(const SessionLogCheck&) = delete;
+    SessionLogCheck& operator=(const SessionLogCheck&) = delete;
+    SessionLogCheck(SessionLogCheck&&) = delete;
+    SessionLogCheck& operator=(SessionLogCheck&&) = delete;
+    ~SessionLogCheck() override;
 
     void on_candidate(const CandidateLine& line) override;
+    void on_raw(std::string_view bytes) override;
+    void on_event(std::string_view message) override;
 
     // The input of this log ended (it may continue in a later input with the same key).
     void end_input(const LogEnd& end);
@@ -164,6 +186,7 @@ public:
 private:
     void problem(Finding f, const LineLocation& where, std::string detail);
     std::string where_text(const LineLocation& where) const;
+    void finish_content();
 
     LogVerdict m_verdict;
     const TrustStore& m_trust;
@@ -172,6 +195,7 @@ private:
     std::set<std::string, std::less<>> m_untrusted_kids;
     std::uint64_t m_signatures = 0;
     std::uint64_t m_inputs = 0;
+    std::unique_ptr<ContentCheck> m_content;
 };
 
 // What a container log says about one SSM session (exec.seen / exec.gone markers).
@@ -182,6 +206,7 @@ struct ExecEvidence {
     std::string where;
     std::string wchk;                  // the worker check of exec.seen ("ok": the agent's)
     std::optional<std::int64_t> clast; // exec.gone: last time the session's command lived
+    std::optional<std::int64_t> wst;   // the session worker's start (exec.seen), Unix ms
 };
 
 // One boot chain of a container log and its findings.
@@ -220,6 +245,9 @@ public:
 
     [[nodiscard]] const std::vector<BootReport>& boots() const { return m_boots; }
 
+    // The verified rec markers (docs/markers.md §12), by their ssid.
+    [[nodiscard]] const RecIndex& recordings() const { return m_recs; }
+
     // Findings not tied to a boot chain (mangled or untrusted lines), with where.
     [[nodiscard]] const std::vector<Problem>& problems() const { return m_problems; }
 
@@ -241,6 +269,7 @@ private:
     };
 
     void verified(const marker::Fields& fields, std::string_view payload, const std::string& where);
+    void add_rec(const marker::Fields& fields, const std::string& where);
     void new_boot_key(const marker::Fields& fields,
                       const marker::PublicKey& pub,
                       const std::string& where);
@@ -255,6 +284,7 @@ private:
     std::vector<Deferred> m_deferred;
     std::vector<Problem> m_problems;
     std::map<std::string, Stream, std::less<>> m_streams; // by container-log source
+    RecIndex m_recs;
     std::uint64_t m_signatures = 0;
 };
 

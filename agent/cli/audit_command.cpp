@@ -38,7 +38,7 @@ po::options_description describe(bool audit)
     add("container-log",
         po::value<std::vector<std::string>>()->value_name("PATH"),
         "the container's own log stream (awslogs), in any log shape: the trusted source of boot "
-        "keys and of exec.seen (repeatable)");
+        "keys, of exec.seen and (audit) of the sessions' recording checkpoints (repeatable)");
     add("key",
         po::value<std::vector<std::string>>()->value_name("BASE64URL"),
         "trust this Ed25519 public key (a boot marker's pub) as well (repeatable)");
@@ -55,6 +55,11 @@ po::options_description describe(bool audit)
             po::value<std::vector<std::string>>()->value_name("PATH"),
             "`aws identitystore list-users` output: map Identity Center user ids and "
             "AWSReservedSSO session names to user names and e-mails (repeatable)");
+        add("timeline",
+            po::value<std::string>()->value_name("SID"),
+            "instead of the report, show session SID as a verified timeline: each command line "
+            "with PID 1's time, its output as a terminal shows it, and each checkpoint's state "
+            "(with --json: one {\"type\":\"timeline\"} object)");
         add("fail-on-denied",
             "denied or failed ExecuteCommand calls make the exit status 1 (by default they are "
             "reported only)");
@@ -93,8 +98,15 @@ replayed or bypassed. Sessions that appear only in CloudTrail (UNMARKED), only i
 (ORPHAN) or only in the container log's exec.seen markers (BYPASSED) are reported too.
 
 %s
-Statuses: ATTRIBUTED (clean), MISMATCH, UNMARKED, ORPHAN, BYPASSED, and the verify statuses
-FORGED, REPLAYED, ALTERED, REORDERED, GAP, MANGLED, NO-CLOSE, DUPLICATE, UNSIGNED, UNBOUND.
+The transcript of every recorded session is checked against the recording checkpoints PID 1
+signed into the container log (rec markers): a session is ATTRIBUTED only when its whole
+recorded transcript matches them.
+
+Statuses: ATTRIBUTED (clean), MISMATCH, UNMARKED, ORPHAN, BYPASSED; content: INTERFERED (a
+process outside the session wrote to its terminal: the operator is the victim), EDITED (the
+transcript differs from what the shell produced), TRUNCATED, UNRECORDED; and the verify
+statuses FORGED, REPLAYED, ALTERED, REORDERED, GAP, MANGLED, NO-CLOSE, DUPLICATE, UNSIGNED,
+UNBOUND.
 The claim matches the principal when it equals the role session name, "role/session", the
 source identity, the IAM user name, the federated user name, the Identity Center user id or the
 full ARN (ASCII case ignored); with --identity-center-users also the Identity Center user name
@@ -114,6 +126,8 @@ Examples:
   aws s3 cp --recursive s3://exec-logs/prod/ sessions/
   execmark audit --cloudtrail trail.json --container-log app-stream.json sessions/
   execmark audit --cloudtrail AWSLogs/ --container-log export/ --json sessions/ > report.jsonl
+  execmark audit --cloudtrail trail.json --container-log app-stream.json \
+      --timeline ecs-execute-command-0a1b2c3d4e5f6a7b8 sessions/
   aws identitystore list-users --identity-store-id d-1234567890 > users.json
   execmark audit --cloudtrail AWSLogs/ --identity-center-users users.json \
       --account 210987654321 --since 2026-03-02 sessions/
@@ -184,6 +198,12 @@ parse(const std::vector<std::string>& args, bool audit, const po::options_descri
         }
         o.identity_center = list("identity-center-users");
         o.fail_on_denied = vm.count("fail-on-denied") > 0;
+        if (vm.count("timeline") > 0) {
+            o.timeline = vm["timeline"].as<std::string>();
+            if (o.timeline.empty()) {
+                return util::make_error("parse", "--timeline", "empty session id");
+            }
+        }
     } else if (o.session_logs.empty()) {
         return util::make_error("parse", "arguments", "no session log given");
     }

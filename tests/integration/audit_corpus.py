@@ -19,10 +19,12 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
 import random
+import re
 import shutil
 import string
 import subprocess
@@ -133,7 +135,8 @@ def json_rows(proc: subprocess.CompletedProcess) -> tuple[dict, dict]:
 # Terminal capture and `script`
 
 
-def pty_capture(workdir: Path, long_line_before_open: int = 0) -> bytes:
+def pty_capture(workdir: Path, long_line_before_open: int = 0, full_screen: bool = False,
+                extra_commands: tuple[str, ...] = ()) -> bytes:
     """Bytes a real interactive bash writes to its pty during a short session.
 
     The marker lines are printed with `cat` of files holding placeholders, so one capture serves
@@ -141,6 +144,7 @@ def pty_capture(workdir: Path, long_line_before_open: int = 0) -> bytes:
     have carried (markers are printable ASCII, one line, written in one write).
     long_line_before_open: that many bytes of output on the marker's line before the open marker
     (so that the marker sits at the end of a very long terminal line).
+    full_screen: also run `less` (the alternate screen); extra_commands: more commands.
     """
     import pexpect  # Debian's python3-pexpect
 
@@ -173,6 +177,15 @@ def pty_capture(workdir: Path, long_line_before_open: int = 0) -> bytes:
     run("ls -la --color=always /usr | head -n 8")
     run("printf '\\033[1;31mERROR\\033[0m disk 91%% full\\n'; seq 1 40 | paste -sd' '")
     run("for i in 1 2 3; do printf 'progress %d0%%\\r' $i; done; echo done")
+    if full_screen:
+        # A real full-screen program on the alternate screen: less, quit with q.
+        (workdir / "notes.txt").write_text("".join(f"note {i}\n" for i in range(200)))
+        child.sendline("less notes.txt")
+        child.expect_exact("note 1", timeout=20)
+        child.send("q")
+        child.expect_exact(PROMPT, timeout=20)
+    for command in extra_commands:
+        run(command)
     run("cat close.txt")
     child.sendline("exit")
     child.expect(pexpect.EOF, timeout=20)
@@ -509,3 +522,92 @@ def eventbridge_lines(records: list[dict]) -> str:
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+# ---------------------------------------------------------------------------------------------
+# Recorded sessions (docs/markers.md §11-§12): the region, its checkpoints, the rec markers
+
+CHAIN_CONTEXT = b"execmark/transcript/1\x00"
+
+
+def normalise(raw: bytes) -> bytes:
+    """docs/markers.md §11.2 for well-formed UTF-8 (the corpora here are): every run of CRs
+    before an LF becomes that LF; a run of CRs at the very end is dropped."""
+    raw.decode("utf-8")  # rule 1 (invalid UTF-8) is not modelled here: refuse such input
+    out = re.sub(rb"\r+\n", b"\n", raw)
+    return re.sub(rb"\r+\Z", b"", out)
+
+
+def chain_hashes(region: bytes, offsets: list[int]) -> list[str]:
+    """h_i of docs/markers.md §11.3 at each offset (ascending), as 64 hex digits."""
+    h = bytes(32)
+    prev = 0
+    out = []
+    for i, off in enumerate(offsets, 1):
+        m = hashlib.blake2b(digest_size=32)
+        m.update(CHAIN_CONTEXT + h + region[prev:off] + off.to_bytes(8, "little")
+                 + i.to_bytes(8, "little"))
+        h = m.digest()
+        prev = off
+        out.append(h.hex())
+    return out
+
+
+def recorded_region(terminal_bytes: bytes, open_text: str = OPEN_PLACEHOLDER,
+                    close_text: str = CLOSE_PLACEHOLDER) -> bytes:
+    """The recorded region (§12) of a terminal capture: after the LF ending the line holding
+    open_text, up to the LF before the line holding close_text (to the end without one)."""
+    norm = normalise(terminal_bytes)
+    at = norm.index(open_text.encode())
+    start = norm.index(b"\n", at) + 1
+    close = norm.find(close_text.encode(), start)
+    if close < 0:
+        return norm[start:]
+    line_start = norm.rfind(b"\n", 0, close) + 1
+    return norm[start:max(start, line_start - 1)]
+
+
+def checkpoint_plan(region: bytes, prompt: str = PROMPT) -> list[tuple[str, int]]:
+    """(kind, offset) where a recorder would take checkpoints: idle when a prompt is shown,
+    enter at the end of each line typed at a prompt, end at the end of the region."""
+    plan: list[tuple[str, int]] = []
+    p = prompt.encode()
+    pos = region.find(p)
+    while pos >= 0:
+        shown = pos + len(p)
+        plan.append(("idle", shown))
+        nl = region.find(b"\n", shown)
+        plan.append(("enter", len(region) if nl < 0 else nl))
+        pos = region.find(p, shown if nl < 0 else nl)
+        if nl < 0:
+            break
+    plan.append(("end", len(region)))
+    return plan
+
+
+def rec_events(sid: str, region: bytes, plan: list[tuple[str, int]] | None = None,
+               interference: list[dict] | None = None, step_ms: int = 0,
+               start_advance_ms: int = 0) -> list[dict]:
+    """mksession events for the rec markers of one recorded session: start, the checkpoints of
+    the plan with their true chain hashes, end (fin exit, rc 0). interference: extra rec
+    markers ({"after": <checkpoint idx>, "opid", "ocomm", "side"}) placed after that checkpoint."""
+    plan = checkpoint_plan(region) if plan is None else plan
+    offsets = [off for _, off in plan]
+    hashes = chain_hashes(region, offsets)
+    base = {"ev": "rec", "ssid": sid, "rpid": 4300, "fin": "", "rc": 0, "opid": 0, "ocomm": "",
+            "side": ""}
+    events = [{**base, "kind": "start", "idx": 0, "off": 0, "hash": "",
+               **({"advance_ms": start_advance_ms} if start_advance_ms else {})}]
+    for i, ((kind, off), h) in enumerate(zip(plan, hashes), 1):
+        ev = {**base, "kind": kind, "idx": i, "off": off, "hash": h}
+        if kind == "end":
+            ev["fin"] = "exit"
+        if step_ms:
+            ev["advance_ms"] = step_ms
+        events.append(ev)
+        for x in interference or []:
+            if x["after"] == i:
+                events.append({**base, "kind": "interference", "idx": i, "off": off, "hash": "",
+                               "opid": x.get("opid", 0), "ocomm": x.get("ocomm", ""),
+                               "side": x.get("side", "inner")})
+    return events

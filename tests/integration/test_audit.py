@@ -40,16 +40,21 @@ def scenario(tmp_path_factory) -> dict:
              "mismatch", "orphan", "unsigned"]
     sid = {n: ac.session_id(rng) for n in names}
 
+    capture = ac.pty_capture(root / "pty")
+    # The genuine sessions are recorded: PID 1's rec checkpoints of each (docs/markers.md §12).
+    region = ac.recorded_region(capture)
     genuine_events = []
     for n in ["clean", "forged", "fakeboot", "cut", "cutmid", "replay", "bypass", "mismatch",
               "orphan"]:
         genuine_events.append({"ev": "exec.seen", "wsid": sid[n], "wpid": 900 + len(genuine_events)})
         if n in ("clean", "cut", "cutmid", "orphan"):
             genuine_events.append({"ev": "open", "sid": sid[n], **session_fields("dana.ops")})
+            genuine_events += ac.rec_events(sid[n], region)
             genuine_events.append({"ev": "close", "sid": sid[n], "fin": "exit", "rc": 0,
                                    "advance_ms": 600000})
         if n == "mismatch":
             genuine_events.append({"ev": "open", "sid": sid[n], **session_fields("dana.ops")})
+            genuine_events += ac.rec_events(sid[n], region)
             genuine_events.append({"ev": "close", "sid": sid[n], "fin": "exit", "rc": 0})
         genuine_events.append({"ev": "exec.gone", "wsid": sid[n], "wpid": 900, "dur": 5000})
     spec = {"boots": [
@@ -76,7 +81,6 @@ def scenario(tmp_path_factory) -> dict:
     def lines(boot: str, session: str) -> dict:
         return {m["ev"]: m["line"] for m in boots[boot]["markers"] if m["sid"] == sid[session]}
 
-    capture = ac.pty_capture(root / "pty")
     sessions = root / "s3" / "exec-logs" / "payments"
     work = root / "work"
 
@@ -127,6 +131,7 @@ def scenario(tmp_path_factory) -> dict:
         [call("unmarked", 7), call("mismatch", 8, LEE), call("unsigned", 9),
          ac.run_task_record(CI, "dana.ops", "2026-03-02T08:55:00Z", "evt-runtask")]))
     return {"root": root, "sid": sid, "sessions": sessions, "container": container,
+            "recs": len(ac.rec_events(sid["clean"], region)),
             "trail": [root / "trail", root / "lookup.json", root / "eventbridge.jsonl"]}
 
 
@@ -178,7 +183,8 @@ def test_clean_session_attribution_fields(scenario):
     assert row["claim"] == "dana.ops" and row["claim_verified"] and row["claim_matches"]
     assert row["task"] == ac.TASK_ARN and row["container"] == ac.CONTAINER
     assert row["start"] == "2026-03-02T09:00:00Z"
-    assert row["duration_s"] == 601
+    # 600 s, 1 s per marker of the generator's clock: the close and the rec markers between.
+    assert row["duration_s"] == 601 + scenario["recs"]
     assert row["exec_seen"] and row["fin"] == "exit" and row["rc"] == 0
 
 
@@ -225,9 +231,10 @@ def test_only_clean_exits_zero(scenario, tmp_path):
     trail = tmp_path / "trail.json"
     record = ac.exec_record(sid, ALICE, "2026-03-02T09:00:00Z", "evt-only")
     trail.write_text(json.dumps({"Records": [record]}))
-    # The key is given with --key: the container log would add the other sessions it saw.
-    proc = ac.run_execmark(["audit", "--cloudtrail", trail, "--key", _genuine_pub(scenario),
-                            logs])
+    # The container log holds the session's recording checkpoints (without them the session
+    # is UNRECORDED); --until leaves out the other sessions it saw, which started later.
+    proc = ac.run_execmark(["audit", "--cloudtrail", trail, "--container-log",
+                            scenario["container"], "--until", "2026-03-02T09:05:00Z", logs])
     assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
     assert "ATTRIBUTED" in proc.stdout.decode()
 

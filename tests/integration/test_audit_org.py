@@ -76,14 +76,17 @@ def org(tmp_path_factory) -> dict:
     rng = random.Random(12)
     names = ["carol", "zoe", "other"]
     sid = {n: ac.session_id(rng) for n in names}
+    capture = ac.pty_capture(root / "pty")
+    # Honest sessions are recorded: PID 1's rec checkpoints of each (docs/markers.md §12).
+    region = ac.recorded_region(capture)
     events = []
     for n, user in [("carol", "carol"), ("zoe", "zoë"), ("other", "dana.ops")]:
         events.append({"ev": "open", "sid": sid[n], **session_fields(user)})
+        events += ac.rec_events(sid[n], region)
         events.append({"ev": "close", "sid": sid[n], "fin": "exit", "rc": 0, "advance_ms": 60000})
     manifest = ac.mksession({"boots": [{"id": "genuine", "start": "2026-03-02T09:00:00.000Z",
                                         "meta": ac.META, "events": events}]})
     boot = manifest["boots"][0]
-    capture = ac.pty_capture(root / "pty")
     sessions = root / "sessions"
     for n in names:
         lines = {m["ev"]: m["line"] for m in boot["markers"] if m["sid"] == sid[n]}

@@ -4,8 +4,10 @@
 // per-boot tseq, and one seq/prev chain per sid exactly as PID 1 keeps them.
 //
 //   mksession SPEC.json|-         prints a manifest (JSON) of every marker line, per boot
-//   mksession --bench DIR --bytes N [--session-bytes N] [--dense N]
-//                                 writes a transcript corpus for tests/bench/ (see --help)
+//   mksession --bench DIR --bytes N [--session-bytes N] [--dense N] [--recorded N]
+//                                 writes a transcript corpus for tests/bench/ (see --help);
+//                                 --recorded: each session recorded, a rec checkpoint every N
+//                                 normalised bytes (docs/markers.md §12) in the container log
 //   mksession --verify-speed N    times N raw libsodium verifications (the bench's baseline)
 //
 // SPEC: {"boots":[{"id":"b1", "seed":"<64 hex>"?, "start":"2026-11-24T05:39:58.000Z",
@@ -17,6 +19,7 @@
 // A close takes the open's fields of its sid unless given. The manifest:
 // {"boots":[{"id":..,"kid":..,"pub":..,"markers":[{"ev":..,"sid":..,"seq":..,"line":..},...]}]}
 #include <agent/marker/marker.hpp>
+#include <agent/transcript/transcript.hpp>
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>
@@ -248,10 +251,52 @@ void ordinary_output(std::string& out, std::mt19937_64& rng, std::size_t target)
     }
 }
 
+// The rec markers of a recorded session whose region is raw_region (terminal bytes): start,
+// a checkpoint every `every` normalised bytes, end.
+void rec_markers(Boot& boot,
+                 std::ostream& container,
+                 const std::string& sid,
+                 std::string_view raw_region,
+                 std::size_t every,
+                 std::uint64_t& seq,
+                 std::uint64_t& count)
+{
+    const std::string region = execmark::transcript::normalise(raw_region);
+    execmark::transcript::Chain chain;
+    const auto rec = [&](const char* kind, std::uint64_t idx, std::uint64_t off, std::string hash) {
+        const Json f = {{"ssid", sid},
+                        {"kind", kind},
+                        {"idx", idx},
+                        {"off", off},
+                        {"hash", std::move(hash)},
+                        {"rpid", 4300},
+                        {"fin", std::string(kind) == "end" ? "exit" : ""},
+                        {"rc", 0}};
+        container << boot.sign_event("rec", boot.boot_sid(), f, "", &seq) << "\n";
+        ++count;
+    };
+    rec("start", 0, 0, "");
+    std::size_t at = 0;
+    while (true) {
+        const std::size_t next = std::min(region.size(), at + every);
+        chain.update(std::string_view(region).substr(at, next - at));
+        at = next;
+        const auto cp = chain.checkpoint();
+        rec(at == region.size() ? "end" : "enter",
+            cp.index,
+            cp.offset,
+            execmark::transcript::to_hex(cp.hash));
+        if (at == region.size()) {
+            break;
+        }
+    }
+}
+
 int run_bench(const std::string& dir,
               std::uint64_t bytes,
               std::size_t session_bytes,
-              std::size_t dense)
+              std::size_t dense,
+              std::size_t recorded)
 {
     std::mt19937_64 rng(12345);
     Boot boot("");
@@ -275,6 +320,7 @@ int run_bench(const std::string& dir,
     std::uint64_t written = 0;
     std::size_t sessions = 0;
     std::uint64_t markers = 0;
+    std::uint64_t rec_count = 0;
     const auto session_fields = [&](const std::string& sid) {
         Json f = meta;
         f["sid"] = sid;
@@ -293,10 +339,24 @@ int run_bench(const std::string& dir,
             "ipcTempFile.log\" <not executed on terminal>]\n";
         t += "\r\r\n  execmark: session " + sid + " on task bench/01234567, container app\r\r\n";
         t += boot.sign_event("open", sid, f, "", &seq) + "\r\r\n";
+        const std::size_t region_start = t.size();
         ordinary_output(t, rng, session_bytes);
         f["fin"] = "exit";
         f["rc"] = 0;
-        t += "\x1b[?2004hroot@ip-10-0-1-23:/srv# exit\r\r\n\x1b[?2004l\r";
+        t += "\x1b[?2004hroot@ip-10-0-1-23:/srv# exit";
+        if (recorded > 0) {
+            // The region as the recorder relayed it: `script` added a CR before every LF.
+            std::string raw;
+            raw.reserve(t.size() - region_start);
+            for (std::size_t i = region_start; i < t.size(); ++i) {
+                if (t[i] == '\r' && i + 2 < t.size() && t[i + 1] == '\r' && t[i + 2] == '\n') {
+                    continue;
+                }
+                raw.push_back(t[i]);
+            }
+            rec_markers(boot, container, sid, raw, recorded, seq, rec_count);
+        }
+        t += "\r\r\n\x1b[?2004l\r";
         t += boot.sign_event("close", sid, f, "", &seq) + "\r\r\n";
         t += "\r\nScript done on 2026-11-24 05:52:17+00:00 [COMMAND_EXIT_CODE=\"0\"]\n";
         std::ofstream(dir + "/sessions/" + sid + ".log", std::ios::binary) << t;
@@ -316,11 +376,13 @@ int run_bench(const std::string& dir,
             d << boot.sign_event("close", sid, f, "", &seq) << "\r\r\n";
         }
     }
-    std::printf("{\"sessions\":%zu,\"bytes\":%llu,\"markers\":%llu,\"dense_markers\":%zu}\n",
+    std::printf("{\"sessions\":%zu,\"bytes\":%llu,\"markers\":%llu,\"dense_markers\":%zu,"
+                "\"rec_markers\":%llu}\n",
                 sessions,
                 static_cast<unsigned long long>(written),
                 static_cast<unsigned long long>(markers),
-                dense / 2 * 2);
+                dense / 2 * 2,
+                static_cast<unsigned long long>(rec_count));
     return 0;
 }
 
@@ -348,10 +410,13 @@ void usage()
 {
     std::fputs("usage: mksession SPEC.json|-\n"
                "       mksession --bench DIR --bytes N [--session-bytes N] [--dense N]\n"
+               "                 [--recorded N]\n"
                "       mksession --verify-speed N   (raw libsodium verifications, CPU time)\n"
                "  --bench writes DIR/container.log, DIR/sessions/<sid>.log (transcripts as\n"
                "  SSM's `script` stores them, N bytes in all) and, with --dense, one\n"
-               "  DIR/dense/<sid>.log holding N markers; DIR/sessions and DIR/dense must exist.\n",
+               "  DIR/dense/<sid>.log holding N markers; DIR/sessions and DIR/dense must exist.\n"
+               "  --recorded N: every session recorded, PID 1's rec checkpoints (one every N\n"
+               "  normalised bytes) in DIR/container.log.\n",
                stderr);
 }
 
@@ -371,6 +436,7 @@ int main(int argc, char** argv)
             std::uint64_t bytes = 0;
             std::size_t session_bytes = k_default_session_bytes;
             std::size_t dense = 0;
+            std::size_t recorded = 0;
             for (std::size_t i = 2; i + 1 < args.size(); i += 2) {
                 const auto value = std::stoull(args[i + 1]);
                 if (args[i] == "--bytes") {
@@ -379,12 +445,14 @@ int main(int argc, char** argv)
                     session_bytes = static_cast<std::size_t>(value);
                 } else if (args[i] == "--dense") {
                     dense = static_cast<std::size_t>(value);
+                } else if (args[i] == "--recorded") {
+                    recorded = static_cast<std::size_t>(value);
                 } else {
                     usage();
                     return 2;
                 }
             }
-            return run_bench(args[1], bytes, session_bytes, dense);
+            return run_bench(args[1], bytes, session_bytes, dense, recorded);
         }
         if (args.size() != 1 || args[0] == "--help") {
             usage();
