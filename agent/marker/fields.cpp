@@ -55,7 +55,7 @@ constexpr std::array<KeySpec, 6> k_exec_gone_keys = {{
     {"wst", true},
     {"clast", true},
 }};
-constexpr std::array<KeySpec, 10> k_rec_keys = {{
+constexpr std::array<KeySpec, 11> k_rec_keys = {{
     {"ssid", false},
     {"kind", false},
     {"idx", true},
@@ -66,6 +66,7 @@ constexpr std::array<KeySpec, 10> k_rec_keys = {{
     {"rc", true},
     {"opid", true},
     {"ocomm", false},
+    {"side", false},
 }};
 constexpr std::array<KeySpec, 18> k_close_keys = {{
     {"task", false},

@@ -537,13 +537,22 @@ std::string AttributionService::handle_record(const Conn& conn,
         return client::format_refusal(client::Refusal::not_allowed, why);
     };
     // Who may report: the session's own command (the wrapper, or the shell the hook replaced
-    // with the recorder), running this executable, not traced.
+    // with the recorder), running this executable, not traced. The executable is checked when
+    // the recording starts: right after it the recorder makes itself non-dumpable, and then
+    // /proc/<pid>/exe is closed to a PID 1 without CAP_SYS_PTRACE (the usual container); later
+    // reports must come from that very process (pid and start time), still untraced.
     if (!origin.under_ssm || conn.pid != origin.command_pid) {
         return refuse("a recorder must be the session's command under the SSM agent's worker");
     }
-    const auto exe = util::read_exe(conn.pid, m_options.proc_root);
-    if (!m_self_exe || !exe || exe->dev != m_self_exe->dev || exe->ino != m_self_exe->ino) {
-        return refuse("a recorder must run PID 1's own executable");
+    const auto peer_stat = util::read_proc_stat(conn.pid, m_options.proc_root);
+    if (!peer_stat) {
+        return refuse("the recorder is gone");
+    }
+    if (rep.kind == "start") {
+        const auto exe = util::read_exe(conn.pid, m_options.proc_root);
+        if (!m_self_exe || !exe || exe->dev != m_self_exe->dev || exe->ino != m_self_exe->ino) {
+            return refuse("a recorder must run PID 1's own executable");
+        }
     }
     const auto tracer = util::read_tracer_pid(conn.pid, m_options.proc_root);
     if (!tracer || *tracer != 0) {
@@ -568,8 +577,9 @@ std::string AttributionService::handle_record(const Conn& conn,
             return refuse("a recording starts at checkpoint 0, offset 0");
         }
         rec.rpid = conn.pid;
+        rec.rstart = peer_stat->start_time;
     } else {
-        if (rec.rpid != conn.pid || rec.ended) {
+        if (rec.rpid != conn.pid || rec.rstart != peer_stat->start_time || rec.ended) {
             return refuse("not this session's recorder, or its recording ended");
         }
         const bool checkpoint = rep.kind != "interference";
@@ -599,7 +609,8 @@ std::string AttributionService::handle_record(const Conn& conn,
                                   end ? request.fin : std::string(),
                                   end ? request.rc : 0,
                                   rep.opid,
-                                  rep.ocomm};
+                                  rep.ocomm,
+                                  rep.side};
     emit(m_ledger->record(facts_rec));
     if (!end) {
         return "{\"ok\":true}\n";

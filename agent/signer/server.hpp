@@ -132,6 +132,7 @@ private:
     // executable, untraced; its reports in order, at a bounded rate.
     struct Recorder {
         pid_t rpid = 0;
+        std::uint64_t rstart = 0; // the recorder's start time (clock ticks), against pid reuse
         std::uint64_t idx = 0;
         std::uint64_t off = 0;
         bool ended = false;

@@ -278,7 +278,7 @@ def test_only_pid1s_own_executable_may_report_a_recording(task, tmp_path):
         "import json,os,socket\n"
         "s=socket.socket(socket.AF_UNIX); s.connect(os.environ['EXECMARK_SOCKET'])\n"
         "s.sendall(json.dumps({'op':'rec','mode':'wrapper','kind':'start','idx':0,'off':0,"
-        "'hash':'00'}).encode()+b'\\n')\n"
+        "'hash':''}).encode()+b'\\n')\n"
         "print(s.recv(4096).decode())\n"
     )
     path = tmp_path / "fake_recorder.py"
