@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -207,7 +208,7 @@ client::Request close_request(const SessionArgs& a, const Environment& env, std:
 // Replaces this process with the shell (hook mode, when it cannot record): the hook in it then
 // opens the session unrecorded, as without the recorder. Falls back to /bin/sh: the operator
 // always gets a shell.
-int exec_shell(const std::vector<std::string>& command)
+int exec_shell(const std::vector<std::string>& command, const std::string& exec_path)
 {
     std::vector<std::string> args = command;
     std::vector<char*> argv;
@@ -215,6 +216,9 @@ int exec_shell(const std::vector<std::string>& command)
         argv.push_back(s.data());
     }
     argv.push_back(nullptr);
+    if (!exec_path.empty()) {
+        ::execv(exec_path.c_str(), argv.data());
+    }
     ::execvp(argv[0], argv.data());
     const int err = errno;
     std::fprintf(stderr, "execmark shell: execute %s: %s\n", argv[0], std::strerror(err));
@@ -233,6 +237,7 @@ int run_shell(const std::vector<std::string>& args, const Environment& env)
     ::setenv(env_names::k_record, "1", 1);
     setup_logging("shell", 1);
     SessionArgs a;
+    int shell_fd = -1;
     a.mode = "wrapper";
     a.socket = env.get(env_names::k_socket).value_or(client::k_default_socket_path);
     po::options_description desc("Options");
@@ -240,10 +245,26 @@ int run_shell(const std::vector<std::string>& args, const Environment& env)
                        "show this help")("socket", po::value(&a.socket), "agent socket path")(
         "reason", po::value(&a.reason), "why the session is opened (a claim, e.g. a ticket)")(
         "mode", po::value(&a.mode), "wrapper (default), or hook (run by the shell hook)")(
-        "compact", po::bool_switch(&a.compact), "one human line instead of the full banner");
+        "compact", po::bool_switch(&a.compact), "one human line instead of the full banner")(
+        "shell-fd",
+        po::value(&shell_fd),
+        "hook: descriptor open on the shell's executable (argv[0] stays SHELL)");
     const auto vm = parse_with_words(args, desc, k_words);
     if (!vm) {
         return usage_error("shell", vm.error().message);
+    }
+    // The hook passes the shell's own executable (/proc/$$/exe) as a descriptor: its path is read
+    // here, the descriptor closed, and the shell started from that file under its own argv[0]
+    // (busybox picks its applet from argv[0]).
+    std::string exec_path;
+    if (shell_fd >= 3) {
+        std::array<char, 4096> target{};
+        const std::string link = "/proc/self/fd/" + std::to_string(shell_fd);
+        const ssize_t n = ::readlink(link.c_str(), target.data(), target.size() - 1);
+        if (n > 0 && target[0] == '/') {
+            exec_path.assign(target.data(), static_cast<std::size_t>(n));
+        }
+        ::close(shell_fd);
     }
     if (vm->count("help") != 0) {
         std::fprintf(
@@ -271,7 +292,7 @@ int run_shell(const std::vector<std::string>& args, const Environment& env)
     // A nested wrapper (or a hook under it) must not open a second session.
     const bool nested = env.has(env_names::k_active);
     if (nested && hook) {
-        return exec_shell(command);
+        return exec_shell(command, exec_path);
     }
     if (!nested && ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1) {
         // The pty first: if there is none, nothing is announced to PID 1.
@@ -283,6 +304,7 @@ int run_shell(const std::vector<std::string>& args, const Environment& env)
             ::setenv(env_names::k_active, a.mode.c_str(), 1);
             recorder::RecordOptions options;
             options.argv = command;
+            options.exec_path = exec_path;
             options.socket_path = a.socket;
             options.mode = a.mode;
             options.report_deadline_ms =
@@ -298,7 +320,7 @@ int run_shell(const std::vector<std::string>& args, const Environment& env)
     }
     if (hook) {
         // Not recorded: the same shell, whose hook opens the session as without the recorder.
-        return exec_shell(command);
+        return exec_shell(command, exec_path);
     }
     if (!nested) {
         emit_session_marker(client::Op::open, a, env, command.front());

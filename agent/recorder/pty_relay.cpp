@@ -154,7 +154,8 @@ struct Interference {
 };
 
 // In the forked child (single-threaded parent, so any call is safe here; only what exec needs).
-[[noreturn]] void exec_shell(const Pty& pty, const sigset_t& original, char* const* argv)
+[[noreturn]] void
+exec_shell(const Pty& pty, const sigset_t& original, const char* path, char* const* argv)
 {
     ::setsid();
     // The pty becomes the controlling terminal of the new session; its foreground process group
@@ -164,6 +165,9 @@ struct Interference {
         ::dup2(pty.slave.get(), fd);
     }
     ::sigprocmask(SIG_SETMASK, &original, nullptr);
+    if (path != nullptr) {
+        ::execv(path, argv);
+    }
     ::execvp(argv[0], argv);
     const int err = errno;
     std::fprintf(stderr, "execmark shell: execute %s: %s\n", argv[0], std::strerror(err));
@@ -241,7 +245,10 @@ ChildOutcome Relay::run()
     // Forked while the recorder has one thread: the child may then call anything before exec.
     m_child = ::fork();
     if (m_child == 0) {
-        exec_shell(m_pty, original, argv.data());
+        exec_shell(m_pty,
+                   original,
+                   m_options.exec_path.empty() ? nullptr : m_options.exec_path.c_str(),
+                   argv.data());
     }
     if (m_child < 0) {
         const int err = errno;

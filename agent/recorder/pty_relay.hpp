@@ -26,7 +26,8 @@ util::Result<Pty> open_pty();
 inline constexpr int k_report_deadline_ms = 2000;
 
 struct RecordOptions {
-    std::vector<std::string> argv; // the shell (PATH search)
+    std::vector<std::string> argv; // the shell (PATH search unless exec_path is given)
+    std::string exec_path;         // the file to run with argv ("" = argv[0] on PATH)
     std::string socket_path;
     std::string mode;           // the reports' mode: "hook" | "wrapper"
     int report_deadline_ms = 0; // one checkpoint or interference report
