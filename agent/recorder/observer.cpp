@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <unordered_map>
 
@@ -48,9 +50,9 @@ std::vector<pid_t> outside_holders(const std::vector<pid_t>& holders,
     return out;
 }
 
-std::vector<pid_t> processes_holding(const std::string& path, const std::string& proc_root)
+std::vector<Holder> terminal_holders(const std::string& path, const std::string& proc_root)
 {
-    std::vector<pid_t> out;
+    std::vector<Holder> out;
     std::array<char, 256> target{};
     for (const pid_t pid : util::list_pids(proc_root)) {
         const std::string dir = proc_root + "/" + std::to_string(pid) + "/fd";
@@ -66,12 +68,34 @@ std::vector<pid_t> processes_holding(const std::string& path, const std::string&
             const ssize_t n = ::readlink(link.c_str(), target.data(), target.size());
             if (n > 0 && static_cast<std::size_t>(n) == path.size()
                 && std::memcmp(target.data(), path.data(), path.size()) == 0) {
-                out.push_back(pid);
-                break;
+                out.push_back({pid, std::atoi(e->d_name)});
             }
         }
     }
+    std::sort(out.begin(), out.end());
     return out;
+}
+
+OpenVerdict judge_open(const std::vector<Holder>& before,
+                       const std::vector<Holder>& after,
+                       const std::vector<util::ProcStat>& procs,
+                       pid_t recorder,
+                       pid_t inner_session)
+{
+    std::vector<Holder> fresh;
+    std::set_difference(
+        after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(fresh));
+    std::vector<pid_t> fresh_pids;
+    for (const auto& h : fresh) {
+        fresh_pids.push_back(h.pid);
+    }
+    OpenVerdict v;
+    v.outside = outside_holders(fresh_pids, procs, recorder, inner_session);
+    if (v.outside.empty()) {
+        v.explained =
+            std::any_of(fresh.begin(), fresh.end(), [](const Holder& h) { return h.fd > 2; });
+    }
+    return v;
 }
 
 util::Status TerminalWatch::start(const std::string& inner, const std::string& outer)

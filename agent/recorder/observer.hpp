@@ -27,10 +27,35 @@ std::vector<pid_t> outside_holders(const std::vector<pid_t>& holders,
                                    pid_t recorder,
                                    pid_t inner_session);
 
-// Every visible process with a descriptor whose link reads path (e.g. "/dev/pts/3"). Processes
-// whose descriptors cannot be read (non-dumpable, gone) are not listed.
-std::vector<pid_t> processes_holding(const std::string& path,
+// One descriptor of a process on a terminal.
+struct Holder {
+    pid_t pid = 0;
+    int fd = -1;
+
+    friend bool operator==(const Holder&, const Holder&) = default;
+    friend auto operator<=>(const Holder&, const Holder&) = default;
+};
+
+// Every descriptor of every visible process whose link reads path (e.g. "/dev/pts/3"), sorted.
+// Processes whose descriptors cannot be read (non-dumpable, gone) are not listed.
+std::vector<Holder> terminal_holders(const std::string& path,
                                      const std::string& proc_root = "/proc");
+
+// What an open of a terminal (an inotify IN_OPEN) was, from the holders before and after it.
+struct OpenVerdict {
+    std::vector<pid_t> outside; // new holders outside the session: interference by them
+    bool explained = false;     // a process of the session opened it (a new descriptor above 2 of
+                                // its own, e.g. less opening ttyname): not interference
+};
+
+// New holders (in after, not in before) outside the session are interference; otherwise a new
+// descriptor above 2 inside the session explains the open; otherwise the opener is gone (neither
+// outside nor explained: reported without a pid). Pure.
+OpenVerdict judge_open(const std::vector<Holder>& before,
+                       const std::vector<Holder>& after,
+                       const std::vector<util::ProcStat>& procs,
+                       pid_t recorder,
+                       pid_t inner_session);
 
 // Watches the session's two terminal device nodes for opens (inotify IN_OPEN): an open by name of
 // /dev/pts/N (or of /proc/<pid>/fd/0, the same inode) fires; a program that opens /dev/tty

@@ -20,9 +20,12 @@ void CheckpointPolicy::output(std::int64_t now)
     m_last_output = now;
 }
 
-void CheckpointPolicy::enter(std::int64_t /*now*/)
+void CheckpointPolicy::enter(std::int64_t now)
 {
-    m_enter = true;
+    if (!m_enter) {
+        m_enter = true;
+        m_enter_at = now;
+    }
 }
 
 std::optional<std::string_view> CheckpointPolicy::due(std::int64_t now) const
@@ -46,9 +49,11 @@ void CheckpointPolicy::sent(std::int64_t now, bool checkpoint)
 {
     m_last_sent = now;
     if (checkpoint) {
+        const bool late_enter = m_enter && m_output && m_last_output > m_enter_at;
         m_last_checkpoint = now;
         m_enter = false;
-        m_output = false;
+        m_output = late_enter;
+        m_stream_start = now;
     }
 }
 

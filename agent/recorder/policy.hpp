@@ -28,7 +28,8 @@ public:
     // The kind due now ("enter", "idle", "flow"), if any; only asked when the reporter is free.
     [[nodiscard]] std::optional<std::string_view> due(std::int64_t now) const;
     // A report (checkpoint or not) was handed to the reporter at now; checkpoint: it covers
-    // everything shown so far.
+    // everything shown so far. An Enter checkpoint that could only be taken after output of the
+    // command had arrived leaves that output pending, so an idle still follows it.
     void sent(std::int64_t now, bool checkpoint);
 
     // Whether a report of any kind may be sent now (the gap since the last one).
@@ -42,6 +43,7 @@ private:
     std::int64_t m_last_sent;
     std::int64_t m_last_checkpoint;
     bool m_enter = false;
+    std::int64_t m_enter_at = 0;     // the first Enter not yet covered
     bool m_output = false;           // output since the last checkpoint
     std::int64_t m_last_output = 0;  // time of the latest output
     std::int64_t m_stream_start = 0; // first output since the last checkpoint

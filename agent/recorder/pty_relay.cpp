@@ -220,6 +220,8 @@ private:
     bool m_scan_outer = false;
     std::int64_t m_last_scan = 0;
     std::set<std::pair<std::string, pid_t>> m_reported;
+    std::vector<Holder> m_inner_holders; // at the last scan
+    std::vector<Holder> m_outer_holders;
     std::deque<Interference> m_interference;
 };
 
@@ -264,6 +266,10 @@ ChildOutcome Relay::run()
         }
         // Opens of either terminal by name from now on are interference candidates.
         [[maybe_unused]] auto watched = m_watch.start(m_pty.slave_path, m_outer_path);
+        m_inner_holders = terminal_holders(m_pty.slave_path);
+        if (!m_outer_path.empty()) {
+            m_outer_holders = terminal_holders(m_outer_path);
+        }
         loop();
     }
     m_outer.restore();
@@ -511,15 +517,20 @@ void Relay::scan_openers(std::int64_t now)
 {
     m_last_scan = now;
     const auto procs = util::snapshot_processes();
-    const auto look = [&](bool& wanted, const std::string& path, const char* side) {
+    const auto look = [&](bool& wanted,
+                          const std::string& path,
+                          std::vector<Holder>& baseline,
+                          const char* side) {
         if (!wanted || path.empty()) {
             wanted = false;
             return;
         }
         wanted = false;
-        const auto outside = outside_holders(processes_holding(path), procs, ::getpid(), m_child);
+        auto holders = terminal_holders(path);
+        const OpenVerdict verdict = judge_open(baseline, holders, procs, ::getpid(), m_child);
+        baseline = std::move(holders);
         std::vector<Interference> found;
-        for (const pid_t pid : outside) {
+        for (const pid_t pid : verdict.outside) {
             if (m_reported.insert({side, pid}).second) {
                 std::string comm;
                 for (const auto& p : procs) {
@@ -530,7 +541,7 @@ void Relay::scan_openers(std::int64_t now)
                 found.push_back({side, pid, comm});
             }
         }
-        if (outside.empty()) {
+        if (verdict.outside.empty() && !verdict.explained) {
             // The opener is gone already (or its descriptors are not readable): reported
             // without a name, at most one waiting per side.
             const bool waiting =
@@ -547,10 +558,10 @@ void Relay::scan_openers(std::int64_t now)
             }
         }
     };
-    // A holder inside the session (the shell opening its own terminal by name) is not reported:
-    // only holders outside it, or an opener already gone.
-    look(m_scan_inner, m_pty.slave_path, "inner");
-    look(m_scan_outer, m_outer_path, "outer");
+    // A new descriptor inside the session (less opening ttyname) explains an open; a new one
+    // outside it is interference; an open nobody explains is reported without a pid.
+    look(m_scan_inner, m_pty.slave_path, m_inner_holders, "inner");
+    look(m_scan_outer, m_outer_path, m_outer_holders, "outer");
 }
 
 void Relay::report(std::int64_t now)
@@ -611,9 +622,20 @@ void Relay::finish_close(const ChildOutcome& outcome)
             m_options.socket_path, client::format_request(end), m_options.end_deadline_ms);
     }
     // The outer terminal is as the recorder found it again: "\r\n" ends the recorded region
-    // (docs/markers.md §12), then the close text in one write.
-    const std::string text =
-        "\r\n" + client::render_session_marker(close, m_options.marker_options, result);
+    // (docs/markers.md §12) and the close marker line follows it at once, so the region ends
+    // right before the LF that precedes the marker's line; the banner's human lines come after
+    // the marker here. One write.
+    const std::string rendered =
+        client::render_session_marker(close, m_options.marker_options, result);
+    const std::string_view body = std::string_view(rendered).substr(
+        0, rendered.ends_with('\n') ? rendered.size() - 1 : rendered.size());
+    const std::size_t cut = body.rfind('\n');
+    const std::string_view human =
+        cut == std::string_view::npos ? std::string_view() : body.substr(0, cut + 1);
+    const std::string_view marker_line =
+        cut == std::string_view::npos ? body : body.substr(cut + 1);
+    std::string text = "\r\n";
+    text.append(marker_line).append("\n").append(human);
     if (!m_outer_dead) {
         [[maybe_unused]] auto st = util::write_all(STDOUT_FILENO, text);
     }
