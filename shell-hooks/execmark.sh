@@ -25,7 +25,8 @@
 # nothing of its own; leaves $?, PS1 and the shell options as they were (under `set -e` a failed
 # status is not carried over, so that it cannot end the shell); `session open` has its own
 # deadline and always succeeds, so the shell starts even when the agent is gone.
-# Limits: a `trap ... EXIT` set later replaces the close trap, and `exec` or a hangup skip it; the
+# Limits (unrecorded sessions; a recorded session's close is the recorder's): a `trap ... EXIT`
+# set later replaces the close trap, and `exec` or a hangup skip it; the
 # agent's session watcher still records the end of the session (exec.gone).
 # The binary: $EXECMARK_BIN_PATH, else the path below (set by `hook install --bin`), else PATH.
 

@@ -21,7 +21,8 @@
 # variable but EXECMARK_ACTIVE; prints nothing of its own; leaves $?, PS1 and the shell options as
 # they were (emulate -L inside the function; under ERR_EXIT a failed status is not carried over);
 # `session open` has its own deadline and always succeeds.
-# Limits: zsh runs no zshexit hook after `exec` or a hangup, nor when a later assignment replaces
+# Limits (unrecorded sessions; a recorded session's close is the recorder's): zsh runs no
+# zshexit hook after `exec` or a hangup, nor when a later assignment replaces
 # zshexit_functions; the agent's session watcher still records the end of the session (exec.gone).
 # The binary: $EXECMARK_BIN_PATH, else the path below (set by `hook install --bin`), else PATH.
 
