@@ -214,16 +214,20 @@ def test_late_open_and_early_close_are_not_clean(task, tmp_path):
     late, early = "ecs-execute-command-0a1a7e0be9000001", "ecs-execute-command-0ea71c10e0000001"
     results = {}
 
-    def play(sid, command, typed):
-        results[sid] = task.run_session(sid, command, input=typed, timeout=90)
+    def play(sid, command, typed, env=None):
+        results[sid] = task.run_session(sid, command, input=typed, env=env, timeout=90)
 
     threads = [
         # An unhooked shell (--norc) works first, then opens and closes by hand.
         threading.Thread(target=play, args=(late, "/usr/bin/bash --norc -i", (
             f"sleep 33\n{BIN} session open\necho work\n{BIN} session close\nexit\n").encode())),
-        # A hooked shell closes early, works on; its exit trap's second close is refused.
+        # A hooked shell closes early, works on; its exit trap's second close is refused. Kept
+        # unrecorded (EXECMARK_RECORD set: the hook does not exec the recorder), the way a session
+        # without PID 1's recording is; a recorded one refuses the early close itself
+        # (test_recorder.py).
         threading.Thread(target=play, args=(early, "/usr/bin/bash -i", (
-            f"{BIN} session close\nsleep 8\necho after-close\nexit\n").encode())),
+            f"{BIN} session close\nsleep 8\necho after-close\nexit\n").encode(),
+            {"EXECMARK_RECORD": "1"})),
     ]
     for t in threads:
         t.start()

@@ -362,6 +362,25 @@ def test_full_screen_programs_work_and_dev_tty_opens_are_not_interference(task, 
         json.dumps([m.fields for m in rs if m["kind"] == "interference"])
 
 
+def test_a_hand_typed_close_in_a_recorded_session_is_refused(task):
+    """`close` called early and work done after it: in a recorded session PID 1 refuses the
+    hand-typed close (only the recorder's end closes it), and the close it signs at the end
+    covers the work done after the attempt."""
+    sid = sid_of(13)
+    s = open_session(task, sid)
+    prompt(s)
+    s.sendline(f"{BIN} session close")
+    s.expect_exact("unsigned=refused")
+    prompt(s)
+    s.sendline("echo work-after-$((1+1))")
+    s.expect_exact("work-after-2")
+    prompt(s)
+    assert s.finish() == 0
+    rs = assert_recorded(task, s, sid)
+    signed = [m for m in s.markers("close") if m.signature is not None]
+    assert len(signed) == 1 and signed[0]["ts"] >= rs[-1]["ts"]
+
+
 # -- interference
 
 
