@@ -527,15 +527,31 @@ std::string AttributionService::issue_session_marker(std::string_view ev,
 }
 
 std::string AttributionService::handle_record(const Conn& conn,
-                                              const session::SessionOrigin& origin,
+                                              const session::SessionOrigin& found_origin,
                                               marker::SessionFacts facts,
                                               client::Request& request)
 {
     const client::RecordReport& rep = request.rec;
+    session::SessionOrigin origin = found_origin;
     const auto refuse = [&](const std::string& why) {
         spdlog::warn("recorder pid {} ({}): {}", conn.pid, origin.sid, why);
         return client::format_refusal(client::Refusal::not_allowed, why);
     };
+    // A recorder whose worker is gone (the session's terminal hung up, the worker exited before
+    // the shell did) is no longer under the agent's chain, but it is still that very process
+    // (pid and start time, checked below): its session is the one it started.
+    if (rep.kind != "start" && (!origin.under_ssm || conn.pid != origin.command_pid)) {
+        const auto self = util::read_proc_stat(conn.pid, m_options.proc_root);
+        for (const auto& [sid, r] : m_recorders) {
+            if (self && r.rpid == conn.pid && r.rstart == self->start_time && !r.ended) {
+                origin = r.origin;
+                const std::string mode = facts.mode;
+                facts = r.facts;
+                facts.mode = mode;
+                break;
+            }
+        }
+    }
     // Who may report: the session's own command (the wrapper, or the shell the hook replaced
     // with the recorder), running this executable, not traced. The executable is checked when
     // the recording starts: right after it the recorder makes itself non-dumpable, and then
@@ -578,6 +594,8 @@ std::string AttributionService::handle_record(const Conn& conn,
         }
         rec.rpid = conn.pid;
         rec.rstart = peer_stat->start_time;
+        rec.origin = origin;
+        rec.facts = facts;
     } else {
         if (rec.rpid != conn.pid || rec.rstart != peer_stat->start_time || rec.ended) {
             return refuse("not this session's recorder, or its recording ended");

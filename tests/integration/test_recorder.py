@@ -146,6 +146,12 @@ def host_pids(task, comm=None, argv1=None):
     return found
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -250,6 +256,35 @@ def test_shell_killed_with_sigkill_still_gets_a_signed_close_from_the_recorder(t
     assert_recorded(task, s, sid, fin="signal", rc=137)
 
 
+def test_a_hangup_of_the_session_terminal_ends_the_shell_with_fin_hangup(task):
+    """The operator's side goes away (the client dies, the worker closes the pty): the recorder
+    gets SIGHUP, hangs up the shell, and PID 1 signs the close from the end with fin hangup."""
+    sid = sid_of(14)
+    s = open_session(task, sid)
+    prompt(s)
+    s.sendline("echo alive")
+    prompt(s)
+    recorder = host_pids(task, comm="execmark", argv1=b"shell")[0]
+    worker = int(open(f"/proc/{recorder}/stat").read().rsplit(")", 1)[1].split()[1])
+    os.kill(worker, 1)  # the worker's pty goes: the session terminal hangs up
+    wait_end(task, sid)
+    end = [m for m in recs(task, sid) if m["kind"] == "end"][0]
+    assert end["fin"] == "hangup", end.fields
+    checkpoints_are_consecutive(recs(task, sid))
+    s.kill()
+
+
+def test_sigterm_to_the_recorder_ends_the_shell_with_fin_signal(task):
+    sid = sid_of(15)
+    s = open_session(task, sid)
+    prompt(s)
+    recorder = host_pids(task, comm="execmark", argv1=b"shell")[0]
+    os.kill(recorder, 15)
+    status = s.wait()
+    assert status == 129, status  # interactive bash ignores TERM; the hangup ends it
+    assert_recorded(task, s, sid, fin="signal", rc=129)
+
+
 def raw_dump_script(tmp_path, data_path, tag):
     """A session command that shows a file's bytes unchanged (inner terminal raw), between two
     tags it prints with escapes (so no tag appears before it is meant to)."""
@@ -318,10 +353,13 @@ def test_a_hung_outer_terminal_blocks_the_shell_without_memory_growth_or_loss(ta
     s.sendline(f"echo BEGIN-$((1+1)); seq 1 {n}; echo END-$((2+2))")
     s.expect_exact("BEGIN-2")
     # Stop reading (pexpect reads only inside expect): the producer must block.
-    time.sleep(3)
+    time.sleep(1)
+    cpu = cpu_seconds(recorder[0])
+    time.sleep(2)
     assert host_pids(task, comm="seq"), "seq finished although nobody read its output"
     during = rss_kib(recorder[0])
     assert during - before < 4096, (before, during)
+    assert cpu_seconds(recorder[0]) - cpu < 0.2, "the recorder spins while the terminal is hung"
     s.expect_exact("END-4", timeout=120)
     prompt(s)
     out = s.output()
