@@ -45,6 +45,8 @@ constexpr std::int64_t k_drain_quiet_ms = 100;
 constexpr std::int64_t k_drain_stuck_ms = 10000;
 // Between two /proc scans for the opener of a terminal.
 constexpr std::int64_t k_scan_gap_ms = 50;
+// How long the close text may wait for a terminal that takes nothing.
+constexpr std::int64_t k_close_write_ms = 5000;
 // Interference reports waiting for the reporter; more are dropped (PID 1 would refuse a flood).
 constexpr std::size_t k_max_pending_interference = 16;
 
@@ -109,13 +111,20 @@ public:
         }
     }
 
-    void restore()
+    // The settings as found; TCSANOW, not TCSADRAIN: output processing happened when the bytes
+    // were written, and a hung terminal must not hang the recorder here. The descriptors stay
+    // non-blocking until restore_flags().
+    void restore_settings()
     {
         if (m_raw) {
-            // TCSADRAIN: output already relayed reaches the terminal under the raw settings.
-            ::tcsetattr(STDIN_FILENO, TCSADRAIN, &m_saved);
+            ::tcsetattr(STDIN_FILENO, TCSANOW, &m_saved);
             m_raw = false;
         }
+    }
+
+    void restore()
+    {
+        restore_settings();
         if (m_in_flags >= 0) {
             ::fcntl(STDIN_FILENO, F_SETFL, m_in_flags);
         }
@@ -261,9 +270,9 @@ ChildOutcome Relay::run()
     } else {
         // The shell holds the slave now; without our copy, EIO on the master means it is gone.
         m_pty.slave.reset();
-        if (auto st = m_reporter.start(); !st) {
-            // No reports; the relay goes on (the close falls back to unsigned).
-        }
+        // Without a reporter there are no reports; the relay goes on (the close falls back to
+        // unsigned: stop() tells finish_close).
+        [[maybe_unused]] const auto started = m_reporter.start();
         // Opens of either terminal by name from now on are interference candidates.
         [[maybe_unused]] auto watched = m_watch.start(m_pty.slave_path, m_outer_path);
         m_inner_holders = terminal_holders(m_pty.slave_path);
@@ -272,8 +281,9 @@ ChildOutcome Relay::run()
         }
         loop();
     }
-    m_outer.restore();
+    m_outer.restore_settings();
     finish_close(m_outcome);
+    m_outer.restore();
     ::sigprocmask(SIG_SETMASK, &original, nullptr);
     return m_outcome;
 }
@@ -600,6 +610,30 @@ void Relay::report(std::int64_t now)
     m_policy.sent(now, true);
 }
 
+// The close text to the (still non-blocking) outer terminal, waiting at most
+// k_close_write_ms for it: a hung terminal must not keep the recorder from exiting.
+void write_bounded(std::string_view text)
+{
+    const std::int64_t deadline = util::monotonic_ms() + k_close_write_ms;
+    while (!text.empty()) {
+        const ssize_t w = ::write(STDOUT_FILENO, text.data(), text.size());
+        if (w > 0) {
+            text.remove_prefix(static_cast<std::size_t>(w));
+            continue;
+        }
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        const std::int64_t left = deadline - util::monotonic_ms();
+        if (w < 0 && errno == EAGAIN && left > 0) {
+            pollfd p{STDOUT_FILENO, POLLOUT, 0};
+            ::poll(&p, 1, static_cast<int>(left));
+            continue;
+        }
+        return;
+    }
+}
+
 void Relay::finish_close(const ChildOutcome& outcome)
 {
     client::Request close = m_options.close_request;
@@ -637,7 +671,7 @@ void Relay::finish_close(const ChildOutcome& outcome)
     std::string text = "\r\n";
     text.append(marker_line).append("\n").append(human);
     if (!m_outer_dead) {
-        [[maybe_unused]] auto st = util::write_all(STDOUT_FILENO, text);
+        write_bounded(text);
     }
 }
 
