@@ -4,6 +4,16 @@
 # system rc file; dash, ash and mksh read it through ENV, which the image sets (Dockerfile:
 # ENV ENV=/etc/execmark/hook.sh).
 #
+# Recording: the first interactive shell of a session on a terminal (EXECMARK_ACTIVE and
+# EXECMARK_RECORD unset, stdin a terminal, the binary there) is replaced, with `exec`, by the
+# recorder running the same shell: `execmark shell --mode hook -- SHELL -i` (bash: $BASH; dash,
+# busybox ash, mksh: the shell's own executable, /proc/$$/exe passed as descriptor 9, with $0 as
+# its argv[0], so busybox runs its `sh` applet). The recorder sets EXECMARK_RECORD first, so this
+# happens once per session and never loops. When PID 1 records the session, the shell under the
+# recorder has EXECMARK_ACTIVE set and this hook stays quiet (the recorder writes open and
+# close); when it cannot (no agent within the deadline, refused, not the session's command), the
+# recorder execs the same shell again, unrecorded, and the hook goes on as follows.
+#
 # In an interactive shell that is not already inside an execmark session (EXECMARK_ACTIVE unset),
 # and only when the execmark binary exists, it prints the signed session banner
 # (`execmark session open --mode hook`), exports EXECMARK_ACTIVE=1 so that nested shells stay
@@ -15,7 +25,8 @@
 # nothing of its own; leaves $?, PS1 and the shell options as they were (under `set -e` a failed
 # status is not carried over, so that it cannot end the shell); `session open` has its own
 # deadline and always succeeds, so the shell starts even when the agent is gone.
-# Limits: a `trap ... EXIT` set later replaces the close trap, and `exec` or a hangup skip it; the
+# Limits (unrecorded sessions; a recorded session's close is the recorder's): a `trap ... EXIT`
+# set later replaces the close trap, and `exec` or a hangup skip it; the
 # agent's session watcher still records the end of the session (exec.gone).
 # The binary: $EXECMARK_BIN_PATH, else the path below (set by `hook install --bin`), else PATH.
 
@@ -54,6 +65,19 @@ $3" EXIT
             done
             trap '_execmark_hook close "$?"' EXIT
             ;;
+        record)
+            # Returns only when the shell is not to be recorded (see the header).
+            [ -z "${EXECMARK_RECORD+set}" ] && [ -t 0 ] && [ -r "/proc/$$/exe" ] || return 0
+            set -- "${EXECMARK_BIN_PATH:-/usr/local/bin/execmark}"
+            if [ ! -x "$1" ]; then
+                set -- "$(command -v execmark)"
+                [ -n "$1" ] || return 0
+            fi
+            if [ -n "${BASH_VERSION-}" ]; then
+                exec "$1" shell --mode hook -- "$BASH" -i
+            fi
+            exec "$1" shell --mode hook --shell-fd 9 -- "${0#-}" -i 9<"/proc/$$/exe"
+            ;;
         run)
             # Returns 1 only when there is no binary; execmark's own status is not ours to pass on.
             shift
@@ -77,6 +101,7 @@ $3" EXIT
     }
 
     if [ -z "${EXECMARK_ACTIVE+set}" ]; then
+        _execmark_hook record
         _execmark_hook open
     fi
     _execmark_hook status "$_execmark_hook_status"

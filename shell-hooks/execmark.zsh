@@ -3,6 +3,14 @@
 # which sources it from zsh's global zshrc (/etc/zsh/zshrc on Debian, Ubuntu and Alpine,
 # /etc/zshrc on Amazon Linux and Fedora).
 #
+# Recording: the first interactive shell of a session on a terminal (EXECMARK_ACTIVE and
+# EXECMARK_RECORD unset, stdin a terminal, the binary there) is replaced, with `exec`, by the
+# recorder running the same zsh (its executable resolved from /proc/$$/exe):
+# `execmark shell --mode hook -- ZSH -i`. The recorder sets EXECMARK_RECORD first, so this happens
+# once per session and never loops. When PID 1 records the session, the zsh under the recorder has
+# EXECMARK_ACTIVE set and this hook stays quiet (the recorder writes open and close); when it
+# cannot, the recorder execs the same zsh again, unrecorded, and the hook goes on as follows.
+#
 # In an interactive shell that is not already inside an execmark session (EXECMARK_ACTIVE unset),
 # and only when the execmark binary exists, it prints the signed session banner
 # (`execmark session open --mode hook`), exports EXECMARK_ACTIVE=1 so that nested shells stay
@@ -13,7 +21,8 @@
 # variable but EXECMARK_ACTIVE; prints nothing of its own; leaves $?, PS1 and the shell options as
 # they were (emulate -L inside the function; under ERR_EXIT a failed status is not carried over);
 # `session open` has its own deadline and always succeeds.
-# Limits: zsh runs no zshexit hook after `exec` or a hangup, nor when a later assignment replaces
+# Limits (unrecorded sessions; a recorded session's close is the recorder's): zsh runs no
+# zshexit hook after `exec` or a hangup, nor when a later assignment replaces
 # zshexit_functions; the agent's session watcher still records the end of the session (exec.gone).
 # The binary: $EXECMARK_BIN_PATH, else the path below (set by `hook install --bin`), else PATH.
 
@@ -34,6 +43,11 @@ case $- in
             _execmark_bin=${commands[execmark]-}
         fi
         case ${1-close} in
+        record)
+            [[ -n $_execmark_bin && -z ${EXECMARK_RECORD+set} && -t 0 && -r /proc/$$/exe ]] \
+                || return 0
+            exec "$_execmark_bin" shell --mode hook -- ${${:-/proc/$$/exe}:A} -i
+            ;;
         open)
             # No binary, no session: no banner, no guard, no exit hook.
             [[ -n $_execmark_bin ]] || return 0
@@ -57,6 +71,7 @@ case $- in
     }
 
     if [[ -z ${EXECMARK_ACTIVE+set} ]]; then
+        _execmark_hook record
         _execmark_hook open
     fi
     _execmark_hook status "$_execmark_hook_status"

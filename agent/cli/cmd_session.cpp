@@ -4,18 +4,24 @@
 #include <agent/cli/commands.hpp>
 #include <agent/cli/logging.hpp>
 #include <agent/cli/po_parse.hpp>
+#include <agent/client/exchange.hpp>
 #include <agent/client/session_marker.hpp>
 #include <agent/recorder/child.hpp>
+#include <agent/recorder/pty_relay.hpp>
 #include <agent/util/io.hpp>
 #include <agent/util/proc.hpp>
 #include <agent/util/text.hpp>
 
 #include <boost/program_options.hpp>
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -173,20 +179,92 @@ int run_session(const std::vector<std::string>& args, const Environment& env)
     return k_exit_ok;
 }
 
+namespace {
+
+// Asks PID 1 to start recording this session (`rec start`): only the session's command, running
+// PID 1's own executable, untraced, gets a yes (docs/markers.md §12).
+bool start_recording(const SessionArgs& a, const Environment& env)
+{
+    client::Request req;
+    req.op = client::Op::rec;
+    req.mode = a.mode;
+    req.rec.kind = "start";
+    const auto result =
+        client::exchange(a.socket, client::format_request(req), client_deadline_ms(env));
+    return result.ok && client::is_ok_response(result.response);
+}
+
+// The close request of this session (claims as the open's), for the recorder's end report.
+client::Request close_request(const SessionArgs& a, const Environment& env, std::string shell)
+{
+    marker::Claims raw;
+    raw.user = env.get(env.claim_var()).value_or("");
+    raw.reason = a.reason;
+    raw.shell = std::move(shell);
+    raw.tty = tty_name();
+    return client::session_request(client::Op::close, a.mode, raw);
+}
+
+// Replaces this process with the shell (hook mode, when it cannot record): the hook in it then
+// opens the session unrecorded, as without the recorder. Falls back to /bin/sh: the operator
+// always gets a shell.
+int exec_shell(const std::vector<std::string>& command, const std::string& exec_path)
+{
+    std::vector<std::string> args = command;
+    std::vector<char*> argv;
+    for (auto& s : args) {
+        argv.push_back(s.data());
+    }
+    argv.push_back(nullptr);
+    if (!exec_path.empty()) {
+        ::execv(exec_path.c_str(), argv.data());
+    }
+    ::execvp(argv[0], argv.data());
+    const int err = errno;
+    std::fprintf(stderr, "execmark shell: execute %s: %s\n", argv[0], std::strerror(err));
+    char sh[] = "/bin/sh";
+    char interactive[] = "-i";
+    char* fallback[] = {sh, interactive, nullptr};
+    ::execv(sh, fallback);
+    return 127;
+}
+
+} // namespace
+
 int run_shell(const std::vector<std::string>& args, const Environment& env)
 {
+    // First of all, for the hook: the shells started from here never exec the recorder again.
+    ::setenv(env_names::k_record, "1", 1);
     setup_logging("shell", 1);
     SessionArgs a;
+    int shell_fd = -1;
     a.mode = "wrapper";
     a.socket = env.get(env_names::k_socket).value_or(client::k_default_socket_path);
     po::options_description desc("Options");
     desc.add_options()("help,h",
                        "show this help")("socket", po::value(&a.socket), "agent socket path")(
         "reason", po::value(&a.reason), "why the session is opened (a claim, e.g. a ticket)")(
-        "compact", po::bool_switch(&a.compact), "one human line instead of the full banner");
+        "mode", po::value(&a.mode), "wrapper (default), or hook (run by the shell hook)")(
+        "compact", po::bool_switch(&a.compact), "one human line instead of the full banner")(
+        "shell-fd",
+        po::value(&shell_fd),
+        "hook: descriptor open on the shell's executable (argv[0] stays SHELL)");
     const auto vm = parse_with_words(args, desc, k_words);
     if (!vm) {
         return usage_error("shell", vm.error().message);
+    }
+    // The hook passes the shell's own executable (/proc/$$/exe) as a descriptor: its path is read
+    // here, the descriptor closed, and the shell started from that file under its own argv[0]
+    // (busybox picks its applet from argv[0]).
+    std::string exec_path;
+    if (shell_fd >= 3) {
+        std::array<char, 4096> target{};
+        const std::string link = "/proc/self/fd/" + std::to_string(shell_fd);
+        const ssize_t n = ::readlink(link.c_str(), target.data(), target.size() - 1);
+        if (n > 0 && target[0] == '/') {
+            exec_path.assign(target.data(), static_cast<std::size_t>(n));
+        }
+        ::close(shell_fd);
     }
     if (vm->count("help") != 0) {
         std::fprintf(
@@ -194,18 +272,56 @@ int run_shell(const std::vector<std::string>& args, const Environment& env)
             "Usage: execmark shell [--reason R] [--compact] [-- SHELL [ARGS...]]\n\n"
             "Wrapper mode for `aws ecs execute-command --command`: writes the signed open\n"
             "marker, runs SHELL (default: bash if present, else sh) on the same terminal,\n"
-            "then writes the close marker with its exit status. Needs no rc file.\n\n"
+            "then writes the close marker with its exit status. Needs no rc file.\n"
+            "On a terminal, with PID 1 answering, the session is recorded: the shell runs on\n"
+            "a pty of its own and PID 1 signs checkpoints of its output into the container log\n"
+            "(docs/markers.md, \"Recorded sessions\"). --mode hook is the shell hook's way in.\n\n"
             "Example:\n"
             "  aws ecs execute-command --interactive --cluster prod --task $T \\\n"
             "    --command \"/usr/local/bin/execmark shell --reason INC-1234 -- /bin/bash\"\n");
         return k_exit_ok;
     }
+    if (a.mode != "hook" && a.mode != "wrapper") {
+        return usage_error("shell", "bad --mode value (hook or wrapper)");
+    }
+    const bool hook = a.mode == "hook";
     std::vector<std::string> command = words_of(*vm, k_words);
     if (command.empty()) {
         command = {::access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh"};
     }
     // A nested wrapper (or a hook under it) must not open a second session.
     const bool nested = env.has(env_names::k_active);
+    if (nested && hook) {
+        return exec_shell(command, exec_path);
+    }
+    if (!nested && ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1) {
+        // The pty first: if there is none, nothing is announced to PID 1.
+        if (auto pty = recorder::open_pty(); pty && start_recording(a, env)) {
+            // Non-dumpable from here: the exe check is done; a root user without
+            // CAP_SYS_PTRACE can no longer attach, read this memory or core-dump it.
+            ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+            emit_session_marker(client::Op::open, a, env, command.front());
+            ::setenv(env_names::k_active, a.mode.c_str(), 1);
+            recorder::RecordOptions options;
+            options.argv = command;
+            options.exec_path = exec_path;
+            options.socket_path = a.socket;
+            options.mode = a.mode;
+            options.report_deadline_ms =
+                std::max(client_deadline_ms(env), recorder::k_report_deadline_ms);
+            options.end_deadline_ms = client_deadline_ms(env);
+            options.close_request = close_request(a, env, command.front());
+            options.marker_options.socket_path = a.socket;
+            options.marker_options.deadline_ms = client_deadline_ms(env);
+            options.marker_options.style = banner_style(env, a.compact);
+            options.marker_options.claim_var = env.claim_var();
+            return recorder::run_recorded(std::move(*pty), options).exit_code;
+        }
+    }
+    if (hook) {
+        // Not recorded: the same shell, whose hook opens the session as without the recorder.
+        return exec_shell(command, exec_path);
+    }
     if (!nested) {
         emit_session_marker(client::Op::open, a, env, command.front());
         ::setenv(env_names::k_active, "wrapper", 1);

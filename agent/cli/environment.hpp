@@ -14,6 +14,7 @@ inline constexpr const char* k_claim_var = "EXECMARK_CLAIM_VAR";
 inline constexpr const char* k_banner = "EXECMARK_BANNER";
 inline constexpr const char* k_timeout_ms = "EXECMARK_TIMEOUT_MS";
 inline constexpr const char* k_active = "EXECMARK_ACTIVE";
+inline constexpr const char* k_record = "EXECMARK_RECORD";
 inline constexpr const char* k_grace = "EXECMARK_GRACE";
 inline constexpr const char* k_attribution = "EXECMARK_ATTRIBUTION";
 inline constexpr const char* k_watch_interval = "EXECMARK_WATCH_INTERVAL";

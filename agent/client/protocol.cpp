@@ -80,15 +80,22 @@ util::Status parse_record_report(const json& j, RecordReport& rec)
 {
     std::string error;
     if (!read_string(j, "kind", rec.kind, error) || !read_string(j, "hash", rec.hash, error)
-        || !read_string(j, "ocomm", rec.ocomm, error)) {
+        || !read_string(j, "ocomm", rec.ocomm, error) || !read_string(j, "side", rec.side, error)) {
         return util::make_error("parse", "request", error);
     }
-    if (rec.kind != "start" && rec.kind != "enter" && rec.kind != "idle" && rec.kind != "end"
-        && rec.kind != "interference") {
+    if (rec.kind != "start" && rec.kind != "interference" && !is_checkpoint_kind(rec.kind)) {
         return util::make_error("parse", "request", "unknown record kind");
     }
-    if (rec.hash.empty() || rec.hash.size() > k_max_rec_hash_chars || !is_lower_hex(rec.hash)) {
-        return util::make_error("parse", "request", "field 'hash' must be lowercase hex");
+    // A checkpoint carries exactly one chain hash; start and interference carry none.
+    if (is_checkpoint_kind(rec.kind)
+            ? (rec.hash.size() != k_max_rec_hash_chars || !is_lower_hex(rec.hash))
+            : !rec.hash.empty()) {
+        return util::make_error(
+            "parse", "request", "field 'hash' must be 64 lowercase hex digits (empty for start)");
+    }
+    if (rec.kind == "interference" ? (rec.side != "inner" && rec.side != "outer")
+                                   : !rec.side.empty()) {
+        return util::make_error("parse", "request", "field 'side' must be inner or outer");
     }
     if (rec.ocomm.size() > k_max_rec_comm_bytes) {
         return util::make_error("parse", "request", "field 'ocomm' too long");
@@ -111,10 +118,16 @@ util::Status parse_record_report(const json& j, RecordReport& rec)
 
 } // namespace
 
+bool is_checkpoint_kind(std::string_view kind)
+{
+    return kind == "enter" || kind == "idle" || kind == "flow" || kind == "end";
+}
+
 std::string format_request(const Request& r)
 {
     json j = {{"op", op_name(r.op)}, {"mode", r.mode}};
-    if (r.op == Op::open || r.op == Op::close) {
+    // The end report carries the claims too: PID 1 signs the session's close from it.
+    if (r.op == Op::open || r.op == Op::close || (r.op == Op::rec && r.rec.kind == "end")) {
         j["user"] = r.claims.user;
         j["reason"] = r.claims.reason;
         j["shell"] = r.claims.shell;
@@ -132,6 +145,7 @@ std::string format_request(const Request& r)
         if (r.rec.kind == "interference") {
             j["opid"] = r.rec.opid;
             j["ocomm"] = r.rec.ocomm;
+            j["side"] = r.rec.side;
         }
     }
     if (!r.client_fixed.empty()) {
@@ -247,6 +261,19 @@ std::string format_refusal(Refusal code, std::string_view detail)
     }
     return dump_line(
         json{{"ok", false}, {"code", std::string(name)}, {"error", std::string(detail)}});
+}
+
+bool is_ok_response(std::string_view line)
+{
+    if (line.size() > k_max_response_bytes) {
+        return false;
+    }
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return false;
+    }
+    const auto ok = j.find("ok");
+    return ok != j.end() && ok->is_boolean() && ok->get<bool>();
 }
 
 std::optional<Refused> parse_refusal(std::string_view line)

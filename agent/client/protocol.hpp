@@ -36,13 +36,17 @@ enum class Op { ping, open, close, metadata, rec };
 // an interference. PID 1 signs it into the container log; an "end" also makes the session's
 // close, from the recorder's observation (docs/markers.md, "rec").
 struct RecordReport {
-    std::string kind;      // "start" | "enter" | "idle" | "end" | "interference"
-    std::uint64_t idx = 0; // checkpoint number, 0 for start
+    std::string kind;      // "start" | "enter" | "idle" | "flow" | "end" | "interference"
+    std::uint64_t idx = 0; // checkpoint number, 0 for start (an interference repeats the last)
     std::uint64_t off = 0; // normalised output bytes relayed so far
-    std::string hash;      // the fingerprint chain hash at off (lowercase hex)
+    std::string hash;      // the chain hash at off (64 lowercase hex); "" for start, interference
     std::int64_t opid = 0; // interference: the opener's pid (0 when gone)
     std::string ocomm;     // interference: its command name
+    std::string side;      // interference: "inner" (the shell's pty) | "outer" (the session's)
 };
+
+// Whether kind is a checkpoint (carries a chain hash and the next idx).
+bool is_checkpoint_kind(std::string_view kind);
 
 // Bounds of a report: hash hex digits, command-name bytes, largest count.
 inline constexpr std::size_t k_max_rec_hash_chars = 64;
@@ -97,6 +101,9 @@ std::string format_refusal(Refusal code, std::string_view detail);
 
 // A refusal ({"ok":false,...}) in a response line; nullopt when the line is not one.
 std::optional<Refused> parse_refusal(std::string_view line);
+
+// Whether a response line is a plain acceptance ({"ok":true,...}).
+bool is_ok_response(std::string_view line);
 
 // Parses a marker response line; a refusal or anything unusable is an Error.
 util::Result<MarkerResponse> parse_marker_response(std::string_view line);

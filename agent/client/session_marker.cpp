@@ -59,11 +59,20 @@ std::string unsigned_marker(const Request& req,
 
 std::string session_marker_text(const Request& request, const SessionMarkerOptions& options)
 {
+    return render_session_marker(
+        request,
+        options,
+        exchange(options.socket_path, format_request(request), options.deadline_ms));
+}
+
+std::string render_session_marker(const Request& request,
+                                  const SessionMarkerOptions& options,
+                                  const ExchangeResult& result)
+{
     BannerInput banner;
     banner.event = request.op == Op::close ? "close" : "open";
     banner.claim_var = options.claim_var;
     banner.rc = request.rc;
-    const auto result = exchange(options.socket_path, format_request(request), options.deadline_ms);
     std::optional<MarkerResponse> response;
     if (result.ok) {
         if (const auto refused = parse_refusal(result.response)) {

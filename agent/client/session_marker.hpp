@@ -2,6 +2,7 @@
 #pragma once
 
 #include <agent/client/banner.hpp>
+#include <agent/client/exchange.hpp>
 #include <agent/client/protocol.hpp>
 
 #include <string>
@@ -21,5 +22,12 @@ struct SessionMarkerOptions {
 // answer in time, refuses, or answers something unusable, the marker is written unsigned
 // (marker::build_session_payload, kid "-", tseq 0) with the reason.
 std::string session_marker_text(const Request& request, const SessionMarkerOptions& options);
+
+// The same text from an exchange already made (or failed): request is the open or close whose
+// claims, fin and rc the banner and an unsigned fallback carry; result is PID 1's answer to it
+// or to the recorder's "end" report (whose answer is the close marker response).
+std::string render_session_marker(const Request& request,
+                                  const SessionMarkerOptions& options,
+                                  const ExchangeResult& result);
 
 } // namespace execmark::client

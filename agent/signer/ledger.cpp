@@ -130,7 +130,8 @@ IssuedMarker Ledger::record(const RecordFacts& rec)
         .add("fin", cap(rec.fin, 16))
         .add("rc", rec.rc)
         .add("opid", rec.opid)
-        .add("ocomm", cap(rec.ocomm, 32));
+        .add("ocomm", cap(rec.ocomm, 32))
+        .add("side", cap(rec.side, 8));
     return finish(w, m_boot_sid, core);
 }
 

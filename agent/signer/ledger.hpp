@@ -70,6 +70,7 @@ public:
         std::int64_t rc = 0;
         std::int64_t opid = 0; // interference only
         std::string ocomm;
+        std::string side; // interference only: "inner" | "outer"
     };
 
     IssuedMarker record(const RecordFacts& rec);

@@ -527,23 +527,48 @@ std::string AttributionService::issue_session_marker(std::string_view ev,
 }
 
 std::string AttributionService::handle_record(const Conn& conn,
-                                              const session::SessionOrigin& origin,
+                                              const session::SessionOrigin& found_origin,
                                               marker::SessionFacts facts,
                                               client::Request& request)
 {
     const client::RecordReport& rep = request.rec;
+    session::SessionOrigin origin = found_origin;
     const auto refuse = [&](const std::string& why) {
         spdlog::warn("recorder pid {} ({}): {}", conn.pid, origin.sid, why);
         return client::format_refusal(client::Refusal::not_allowed, why);
     };
+    // A recorder whose worker is gone (the session's terminal hung up, the worker exited before
+    // the shell did) is no longer under the agent's chain, but it is still that very process
+    // (pid and start time, checked below): its session is the one it started.
+    if (rep.kind != "start" && (!origin.under_ssm || conn.pid != origin.command_pid)) {
+        const auto self = util::read_proc_stat(conn.pid, m_options.proc_root);
+        for (const auto& [sid, r] : m_recorders) {
+            if (self && r.rpid == conn.pid && r.rstart == self->start_time && !r.ended) {
+                origin = r.origin;
+                const std::string mode = facts.mode;
+                facts = r.facts;
+                facts.mode = mode;
+                break;
+            }
+        }
+    }
     // Who may report: the session's own command (the wrapper, or the shell the hook replaced
-    // with the recorder), running this executable, not traced.
+    // with the recorder), running this executable, not traced. The executable is checked when
+    // the recording starts: right after it the recorder makes itself non-dumpable, and then
+    // /proc/<pid>/exe is closed to a PID 1 without CAP_SYS_PTRACE (the usual container); later
+    // reports must come from that very process (pid and start time), still untraced.
     if (!origin.under_ssm || conn.pid != origin.command_pid) {
         return refuse("a recorder must be the session's command under the SSM agent's worker");
     }
-    const auto exe = util::read_exe(conn.pid, m_options.proc_root);
-    if (!m_self_exe || !exe || exe->dev != m_self_exe->dev || exe->ino != m_self_exe->ino) {
-        return refuse("a recorder must run PID 1's own executable");
+    const auto peer_stat = util::read_proc_stat(conn.pid, m_options.proc_root);
+    if (!peer_stat) {
+        return refuse("the recorder is gone");
+    }
+    if (rep.kind == "start") {
+        const auto exe = util::read_exe(conn.pid, m_options.proc_root);
+        if (!m_self_exe || !exe || exe->dev != m_self_exe->dev || exe->ino != m_self_exe->ino) {
+            return refuse("a recorder must run PID 1's own executable");
+        }
     }
     const auto tracer = util::read_tracer_pid(conn.pid, m_options.proc_root);
     if (!tracer || *tracer != 0) {
@@ -568,8 +593,11 @@ std::string AttributionService::handle_record(const Conn& conn,
             return refuse("a recording starts at checkpoint 0, offset 0");
         }
         rec.rpid = conn.pid;
+        rec.rstart = peer_stat->start_time;
+        rec.origin = origin;
+        rec.facts = facts;
     } else {
-        if (rec.rpid != conn.pid || rec.ended) {
+        if (rec.rpid != conn.pid || rec.rstart != peer_stat->start_time || rec.ended) {
             return refuse("not this session's recorder, or its recording ended");
         }
         const bool checkpoint = rep.kind != "interference";
@@ -599,7 +627,8 @@ std::string AttributionService::handle_record(const Conn& conn,
                                   end ? request.fin : std::string(),
                                   end ? request.rc : 0,
                                   rep.opid,
-                                  rep.ocomm};
+                                  rep.ocomm,
+                                  rep.side};
     emit(m_ledger->record(facts_rec));
     if (!end) {
         return "{\"ok\":true}\n";

@@ -132,6 +132,11 @@ private:
     // executable, untraced; its reports in order, at a bounded rate.
     struct Recorder {
         pid_t rpid = 0;
+        std::uint64_t rstart = 0; // the recorder's start time (clock ticks), against pid reuse
+        // Where the session stood at start: a recorder outlives its worker when the session's
+        // terminal hangs up, and its end must still close that session with these facts.
+        session::SessionOrigin origin;
+        marker::SessionFacts facts;
         std::uint64_t idx = 0;
         std::uint64_t off = 0;
         bool ended = false;

@@ -217,16 +217,20 @@ def test_late_open_and_early_close_are_not_clean(task, tmp_path):
     late, early = "ecs-execute-command-0a1a7e0be9000001", "ecs-execute-command-0ea71c10e0000001"
     results = {}
 
-    def play(sid, command, typed):
-        results[sid] = task.run_session(sid, command, input=typed, timeout=90)
+    def play(sid, command, typed, env=None):
+        results[sid] = task.run_session(sid, command, input=typed, env=env, timeout=90)
 
     threads = [
         # An unhooked shell (--norc) works first, then opens and closes by hand.
         threading.Thread(target=play, args=(late, "/usr/bin/bash --norc -i", (
             f"sleep 33\n{BIN} session open\necho work\n{BIN} session close\nexit\n").encode())),
-        # A hooked shell closes early, works on; its exit trap's second close is refused.
+        # A hooked shell closes early, works on; its exit trap's second close is refused. Kept
+        # unrecorded (EXECMARK_RECORD set: the hook does not exec the recorder), the way a session
+        # without PID 1's recording is; a recorded one refuses the early close itself
+        # (test_recorder.py).
         threading.Thread(target=play, args=(early, "/usr/bin/bash -i", (
-            f"{BIN} session close\nsleep 8\necho after-close\nexit\n").encode())),
+            f"{BIN} session close\nsleep 8\necho after-close\nexit\n").encode(),
+            {"EXECMARK_RECORD": "1"})),
     ]
     for t in threads:
         t.start()
@@ -285,7 +289,7 @@ def test_only_pid1s_own_executable_may_report_a_recording(task, tmp_path):
         "import json,os,socket\n"
         "s=socket.socket(socket.AF_UNIX); s.connect(os.environ['EXECMARK_SOCKET'])\n"
         "s.sendall(json.dumps({'op':'rec','mode':'wrapper','kind':'start','idx':0,'off':0,"
-        "'hash':'00'}).encode()+b'\\n')\n"
+        "'hash':''}).encode()+b'\\n')\n"
         "print(s.recv(4096).decode())\n"
     )
     path = tmp_path / "fake_recorder.py"

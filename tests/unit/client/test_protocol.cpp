@@ -140,18 +140,74 @@ TEST_CASE("a recorder's report is parsed strictly")
     CHECK(back->rec.idx == 3);
     CHECK(back->rec.off == 4096);
     CHECK(back->rec.hash == std::string(64, 'a'));
-    const char* bad[] = {
-        R"({"op":"rec","kind":"later","idx":1,"off":0,"hash":"ab"})",
+    const std::string h64(64, 'a');
+    const std::string bad[] = {
+        R"({"op":"rec","kind":"later","idx":1,"off":0,"hash":")" + h64 + "\"}",
         R"({"op":"rec","kind":"enter","idx":1,"off":0,"hash":"AB"})",
         R"({"op":"rec","kind":"enter","idx":1,"off":0,"hash":""})",
-        R"({"op":"rec","kind":"enter","idx":-1,"off":0,"hash":"ab"})",
-        R"({"op":"rec","kind":"enter","idx":1,"off":1e3,"hash":"ab"})",
-        R"({"op":"rec","kind":"interference","idx":1,"off":0,"hash":"ab","opid":-4})",
+        R"({"op":"rec","kind":"enter","idx":1,"off":0,"hash":"ab"})",
+        R"({"op":"rec","kind":"enter","idx":-1,"off":0,"hash":")" + h64 + "\"}",
+        R"({"op":"rec","kind":"enter","idx":1,"off":1e3,"hash":")" + h64 + "\"}",
+        R"({"op":"rec","kind":"start","idx":0,"off":0,"hash":"00"})",
+        R"({"op":"rec","kind":"interference","idx":1,"off":0,"hash":"","opid":-4,"side":"inner"})",
+        R"({"op":"rec","kind":"interference","idx":1,"off":0,"hash":"","opid":4})",
+        R"({"op":"rec","kind":"interference","idx":1,"off":0,"hash":"","side":"middle"})",
+        R"({"op":"rec","kind":"enter","idx":1,"off":0,"hash":")" + h64 + R"(","side":"inner"})",
     };
-    for (const char* line_text : bad) {
+    for (const auto& line_text : bad) {
         INFO(line_text);
         CHECK_FALSE(parse_request(line_text));
     }
     CHECK_FALSE(parse_request(R"({"op":"rec","kind":"enter","idx":1,"off":0,"hash":")"
                               + std::string(65, 'a') + "\"}"));
+}
+
+TEST_CASE("a flow checkpoint and an interference with its side round-trip")
+{
+    Request flow;
+    flow.op = Op::rec;
+    flow.mode = "wrapper";
+    flow.rec.kind = "flow";
+    flow.rec.idx = 7;
+    flow.rec.off = 1 << 20;
+    flow.rec.hash = std::string(64, 'f');
+    const std::string flow_line = format_request(flow);
+    const auto flow_back = parse_request(flow_line.substr(0, flow_line.size() - 1));
+    REQUIRE(flow_back);
+    CHECK(flow_back->rec.kind == "flow");
+    CHECK(flow_back->rec.side.empty());
+    CHECK(flow_line.find("\"side\"") == std::string::npos);
+
+    Request start;
+    start.op = Op::rec;
+    start.rec.kind = "start";
+    const std::string start_line = format_request(start);
+    const auto start_back = parse_request(start_line.substr(0, start_line.size() - 1));
+    REQUIRE(start_back);
+    CHECK(start_back->rec.hash.empty());
+
+    for (const char* side : {"inner", "outer"}) {
+        Request in;
+        in.op = Op::rec;
+        in.rec.kind = "interference";
+        in.rec.idx = 3;
+        in.rec.off = 99;
+        in.rec.opid = 4242;
+        in.rec.ocomm = "python3";
+        in.rec.side = side;
+        const std::string line = format_request(in);
+        const auto back = parse_request(line.substr(0, line.size() - 1));
+        REQUIRE(back);
+        CHECK(back->rec.kind == "interference");
+        CHECK(back->rec.side == side);
+        CHECK(back->rec.opid == 4242);
+        CHECK(back->rec.ocomm == "python3");
+        CHECK(back->rec.hash.empty());
+    }
+    CHECK(is_checkpoint_kind("enter"));
+    CHECK(is_checkpoint_kind("idle"));
+    CHECK(is_checkpoint_kind("flow"));
+    CHECK(is_checkpoint_kind("end"));
+    CHECK_FALSE(is_checkpoint_kind("start"));
+    CHECK_FALSE(is_checkpoint_kind("interference"));
 }

@@ -164,3 +164,45 @@ TEST_CASE("the chain of a forgotten session restarts; the boot chain is never fo
     const auto f = verified_fields(down.line, fx.key.public_key());
     REQUIRE(f.seq == 2); // boot was seq 1: the boot chain survived the eviction
 }
+
+TEST_CASE("a rec marker has the keys of docs/markers.md section 12 in order, side last")
+{
+    Fixture fx;
+    fx.ledger.boot(1);
+    Ledger::RecordFacts in;
+    in.ssid = "ecs-execute-command-0a";
+    in.kind = "interference";
+    in.idx = 4;
+    in.off = 1234;
+    in.rpid = 77;
+    in.opid = 4242;
+    in.ocomm = "python3";
+    in.side = "outer";
+    const auto issued = fx.ledger.record(in);
+    const auto f = verified_fields(issued.line, fx.key.public_key());
+    REQUIRE(f.ev == "rec");
+    REQUIRE(f.sid == fx.ledger.boot_sid());
+    const std::vector<std::string> keys(f.keys.begin() + 8, f.keys.end());
+    REQUIRE(
+        keys
+        == std::vector<std::string>{
+            "ssid", "kind", "idx", "off", "hash", "rpid", "fin", "rc", "opid", "ocomm", "side"});
+    CHECK(f.str.at("side") == "outer");
+    CHECK(f.str.at("kind") == "interference");
+    CHECK(f.num.at("opid") == 4242);
+    std::string error;
+    CHECK(marker::check_event_fields(f, &error));
+    INFO(error);
+
+    Ledger::RecordFacts flow;
+    flow.ssid = in.ssid;
+    flow.kind = "flow";
+    flow.idx = 5;
+    flow.off = 4096;
+    flow.hash = std::string(64, 'c');
+    flow.rpid = 77;
+    const auto f2 = verified_fields(fx.ledger.record(flow).line, fx.key.public_key());
+    CHECK(f2.str.at("kind") == "flow");
+    CHECK(f2.str.at("side").empty());
+    CHECK(marker::check_event_fields(f2, &error));
+}
