@@ -189,10 +189,7 @@ def test_a_worker_run_from_a_shell_never_takes_another_session(task, tmp_path, w
     assert sneaky[0]["wsid"] == VICTIM
     assert sneaky[0]["wchk"] in ("parent", "dir")
     rows, _, r = audit(task, tmp_path, [VICTIM, ATTACKER])
-    # TODO(h-rec): the stand-in's sessions are not recorded until the recorder (branch h-rec)
-    # lands, so the auditor's content check makes them UNRECORDED; then statuses == [] again.
-    assert set(rows[VICTIM]["statuses"]) <= {"UNRECORDED"}, rows
-    assert rows[VICTIM]["attribution"] == "ATTRIBUTED", rows
+    assert rows[VICTIM]["statuses"] == [] and rows[VICTIM]["attribution"] == "ATTRIBUTED", rows
     assert "FAKE-WORKER" in statuses(rows[ATTACKER]), rows[ATTACKER]
 
 
@@ -272,12 +269,8 @@ def test_honest_sessions_stay_attributed(task, tmp_path, shell):
     assert opened and opened[0]["wchk"] == "ok" and opened[0]["wst"] > 0, out.stdout[-2000:]
     time.sleep(0.6)  # the watcher signs exec.gone
     rows, summary, r = audit(task, tmp_path, [sid])
-    # TODO(h-rec): until the recorder (branch h-rec) records hooked and wrapper sessions, the
-    # auditor's content check makes them UNRECORDED (exit 1); then statuses == [] and exit 0.
-    assert set(rows[sid]["statuses"]) <= {"UNRECORDED"}, rows[sid]
-    assert r.returncode == (1 if rows[sid]["statuses"] else 0), (r.stdout.decode()[-3000:],
-                                                                  r.stderr)
-    assert rows[sid]["attribution"] == "ATTRIBUTED", rows[sid]
+    assert r.returncode == 0, (r.stdout.decode()[-3000:], r.stderr)
+    assert rows[sid]["statuses"] == [] and rows[sid]["attribution"] == "ATTRIBUTED", rows[sid]
 
 
 def test_only_pid1s_own_executable_may_report_a_recording(task, tmp_path):

@@ -32,10 +32,6 @@ def test_demo_story_reports_each_status(tmp_path):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     rows = {line.split()[0]: line.split()[-1] for line in out.stdout.splitlines()
             if line.startswith("ecs-execute-command-")}
-    # TODO(h-rec): the demo's sessions are not recorded until the recorder (branch h-rec)
-    # lands, so the auditor's content check adds UNRECORDED to them; then drop this mapping.
-    pending = {"UNRECORDED": "ATTRIBUTED", "MISMATCH,UNRECORDED": "MISMATCH"}
-    rows = {sid: pending.get(status, status) for sid, status in rows.items()}
     assert rows == {
         "ecs-execute-command-0a11ce5e551011a2b": "ATTRIBUTED",
         "ecs-execute-command-0b0b5e5510112c3d4": "MISMATCH",
