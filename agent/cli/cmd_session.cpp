@@ -269,7 +269,8 @@ int run_shell(const std::vector<std::string>& args, const Environment& env)
     if (vm->count("help") != 0) {
         std::fprintf(
             stdout,
-            "Usage: execmark shell [--reason R] [--compact] [-- SHELL [ARGS...]]\n\n"
+            "Usage: execmark shell [--reason R] [--compact] [--mode wrapper|hook]\n"
+            "                      [--shell-fd N] [-- SHELL [ARGS...]]\n\n"
             "Wrapper mode for `aws ecs execute-command --command`: writes the signed open\n"
             "marker, runs SHELL (default: bash if present, else sh) on the same terminal,\n"
             "then writes the close marker with its exit status. Needs no rc file.\n"
