@@ -38,6 +38,9 @@ struct SessionArgs {
     std::string fin = "exit";
     std::int64_t rc = 0;
     bool compact = false;
+    // PID 1 already let this session's client time out once: no second wait (one deadline per
+    // shell start, whatever path it takes).
+    bool agent_timed_out = false;
 };
 
 client::BannerStyle banner_style(const Environment& env, bool compact)
@@ -104,6 +107,13 @@ void emit_session_marker(client::Op op,
     options.deadline_ms = client_deadline_ms(env);
     options.style = banner_style(env, args.compact);
     options.claim_var = env.claim_var();
+    if (args.agent_timed_out) {
+        client::ExchangeResult timed_out;
+        timed_out.error = {client::ClientFailure::timeout, "PID 1 did not answer this session"};
+        [[maybe_unused]] auto st =
+            util::write_all(STDOUT_FILENO, client::render_session_marker(req, options, timed_out));
+        return;
+    }
     // One write(2): banner and marker reach the terminal (and the session log) together.
     [[maybe_unused]] auto st =
         util::write_all(STDOUT_FILENO, client::session_marker_text(req, options));
@@ -141,6 +151,7 @@ int run_session(const std::vector<std::string>& args, const Environment& env)
 {
     setup_logging("session", 1);
     SessionArgs a;
+    a.agent_timed_out = env.get(env_names::k_agent_timed_out) == "1";
     a.socket = env.get(env_names::k_socket).value_or(client::k_default_socket_path);
     po::options_description desc("Options");
     desc.add_options()("help,h",
@@ -183,14 +194,23 @@ namespace {
 
 // Asks PID 1 to start recording this session (`rec start`): only the session's command, running
 // PID 1's own executable, untraced, gets a yes (docs/markers.md §12).
-bool start_recording(const SessionArgs& a, const Environment& env)
+// Announces the recording to PID 1. A timeout is remembered (in a and in the environment of the
+// shell started next), so that the session's open and close do not wait for PID 1 again.
+bool start_recording(SessionArgs& a, const Environment& env)
 {
+    if (a.agent_timed_out) {
+        return false;
+    }
     client::Request req;
     req.op = client::Op::rec;
     req.mode = a.mode;
     req.rec.kind = "start";
     const auto result =
         client::exchange(a.socket, client::format_request(req), client_deadline_ms(env));
+    if (!result.ok && result.error.kind == client::ClientFailure::timeout) {
+        a.agent_timed_out = true;
+        ::setenv(env_names::k_agent_timed_out, "1", 1);
+    }
     return result.ok && client::is_ok_response(result.response);
 }
 
@@ -237,6 +257,7 @@ int run_shell(const std::vector<std::string>& args, const Environment& env)
     ::setenv(env_names::k_record, "1", 1);
     setup_logging("shell", 1);
     SessionArgs a;
+    a.agent_timed_out = env.get(env_names::k_agent_timed_out) == "1";
     int shell_fd = -1;
     a.mode = "wrapper";
     a.socket = env.get(env_names::k_socket).value_or(client::k_default_socket_path);

@@ -15,6 +15,9 @@ inline constexpr const char* k_banner = "EXECMARK_BANNER";
 inline constexpr const char* k_timeout_ms = "EXECMARK_TIMEOUT_MS";
 inline constexpr const char* k_active = "EXECMARK_ACTIVE";
 inline constexpr const char* k_record = "EXECMARK_RECORD";
+// Set by `execmark shell` when PID 1 let the recorder's start time out: the shell it then starts
+// (and that shell's hook) write their markers unsigned at once instead of waiting again.
+inline constexpr const char* k_agent_timed_out = "EXECMARK_AGENT_TIMED_OUT";
 inline constexpr const char* k_grace = "EXECMARK_GRACE";
 inline constexpr const char* k_attribution = "EXECMARK_ATTRIBUTION";
 inline constexpr const char* k_watch_interval = "EXECMARK_WATCH_INTERVAL";

@@ -542,3 +542,50 @@ def test_without_an_agent_the_hooked_shell_starts_unrecorded_and_fast(tmp_path):
     assert state == {"rec": "1", "active": "1"}, state
     assert elapsed < 3, elapsed
     sh.finish()
+
+
+def test_a_hung_agent_costs_the_hooked_shell_one_deadline_not_two(tmp_path):
+    """PID 1 accepts and never answers: the recorder's start times out once; the shell it then
+    starts writes its open (and close) unsigned with agent-timeout at once, instead of waiting a
+    second deadline in its hook. The deadline is raised to 2 s so that one wait and two waits
+    are far apart whatever the machine's load."""
+    if missing_shells():
+        pytest.skip(f"shells not installed: {', '.join(missing_shells())}")
+    if not overlay_works(str(tmp_path)):
+        pytest.skip("cannot overlay a directory on /etc in a mount namespace here")
+    import socket
+    import threading
+    path = str(tmp_path / "hung.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(16)
+    held, stop = [], threading.Event()
+
+    def accept():
+        srv.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(srv.accept()[0])
+            except socket.timeout:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        image = Image(tmp_path)
+        image.install()
+        started = time.monotonic()
+        sh = Shell(image, SHELLS["bash"],
+                   image.env("bash", {"EXECMARK_SOCKET": path, "EXECMARK_TIMEOUT_MS": "2000"}))
+        sh.expect_prompt()
+        elapsed = time.monotonic() - started
+        opened = sh.markers("open")
+        assert len(opened) == 1 and opened[0].unsigned == "agent-timeout", opened
+        assert 2.0 <= elapsed < 3.6, elapsed  # one 2 s deadline; two would be 4 s
+        sh.finish()
+    finally:
+        stop.set()
+        thread.join()
+        for c in held:
+            c.close()
+        srv.close()
