@@ -14,7 +14,8 @@
 #   load        PID 1's CPU and a CPU-bound application's iterations/s with BENCH_SESSIONS (20)
 #               sessions streaming `yes` (recorded, then unrecorded), phases of
 #               BENCH_PHASE_SECONDS (15), BENCH_LOAD_ROUNDS (1) rounds.
-# Default: all parts (about 5 minutes: run parts separately to stay short). Every recorded
+# Default: all parts (≈ 7 min on a loaded 2-core machine, throughput ≈ 5 of them; run parts
+# separately, or BENCH_TPUT_RUNS=1, to stay short). Every recorded
 # session is a session of the SSM agent stand-in (tests/sim, built in build/dev; see
 # tests/integration/ssm_agent.py): PID 1 accepts a recorder only as the session's command under
 # the stand-in's ssm-session-worker. PID 1 and the recorder are EXECMARK (default: the shipped
