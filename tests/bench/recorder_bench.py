@@ -12,7 +12,6 @@ Markdown. Knobs (environment): see recorder_bench.sh.
 import fcntl
 import os
 import pathlib
-import re
 import select
 import shutil
 import signal
