@@ -19,11 +19,15 @@ CheckState worse(CheckState a, CheckState b)
     return rank(a) >= rank(b) ? a : b;
 }
 
-// Drops the first line when it is the command line ended by the Enter's echo.
-void append_output(TimelineEntry& entry, std::vector<std::string> lines, bool skip_first)
+// After an Enter, the first line completed is the command line as the terminal finally showed
+// it: the prompt and everything echoed up to the Enter's own line end. Typed slowly, the echo
+// came before the Enter; pasted or typed ahead, the shell echoes the line only after reading the
+// Enter, so the line on screen at the Enter's offset may hold the prompt alone.
+void append_output(TimelineEntry& entry, std::vector<std::string> lines, bool first_is_command)
 {
     auto it = lines.begin();
-    if (skip_first && it != lines.end()) {
+    if (first_is_command && it != lines.end()) {
+        entry.command = std::move(*it);
         ++it;
     }
     entry.output.insert(
@@ -55,7 +59,7 @@ Timeline build_timeline(const std::string& session,
     const std::string_view region = content.region;
     Screen screen;
     TimelineEntry current; // before the first Enter
-    bool skip_first = false;
+    bool first_is_command = false;
     std::size_t pos = 0;
     for (const CheckedPoint& c : content.points) {
         const auto off =
@@ -69,7 +73,7 @@ Timeline build_timeline(const std::string& session,
             current.output_state = worse(current.output_state, c.state);
             continue;
         }
-        append_output(current, screen.take_lines(), skip_first);
+        append_output(current, screen.take_lines(), first_is_command);
         if (current.enter || !current.output.empty()) {
             if (current.checkpoints.empty()) {
                 // No idle checkpoint after the output: this Enter's checkpoint covers it.
@@ -81,13 +85,13 @@ Timeline build_timeline(const std::string& session,
         current = TimelineEntry{};
         current.enter = c;
         current.command = screen.current_line();
-        skip_first = true;
+        first_is_command = true;
     }
     if (pos < region.size()) {
         screen.feed(region.substr(pos));
     }
     screen.finish();
-    append_output(current, screen.take_lines(), skip_first);
+    append_output(current, screen.take_lines(), first_is_command);
     if (current.enter || !current.output.empty()) {
         t.entries.push_back(std::move(current));
     }

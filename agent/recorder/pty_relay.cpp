@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -45,6 +46,9 @@ constexpr std::int64_t k_drain_quiet_ms = 100;
 constexpr std::int64_t k_drain_stuck_ms = 10000;
 // Between two /proc scans for the opener of a terminal.
 constexpr std::int64_t k_scan_gap_ms = 50;
+// Enter checkpoints taken at the keystroke and waiting for the reporter. An Enter typed while
+// this many wait is coalesced into the next checkpoint instead (taken when it can be sent).
+constexpr std::size_t k_max_queued_enters = 8;
 // How long the close text may wait for a terminal that takes nothing.
 constexpr std::int64_t k_close_write_ms = 5000;
 // Interference reports waiting for the reporter; more are dropped (PID 1 would refuse a flood).
@@ -225,6 +229,10 @@ private:
     Pending m_to_outer{k_output_buffer};
     Pending m_to_inner{k_input_buffer};
     std::uint64_t m_last_index = 0;
+    // Enter checkpoints taken at the keystroke (so that "Enter at output offset O" is the offset
+    // of the keystroke, not of a later moment the reporter was free), sent in order, before any
+    // later checkpoint or interference report.
+    std::deque<transcript::Checkpoint> m_queued_enters;
     bool m_scan_inner = false;
     bool m_scan_outer = false;
     std::int64_t m_last_scan = 0;
@@ -329,7 +337,7 @@ void Relay::loop()
             timeout = timeout < 0 ? ms : std::min(timeout, ms);
         };
         if (m_reporter.ready()) {
-            if (!m_interference.empty()) {
+            if (!m_interference.empty() || !m_queued_enters.empty()) {
                 at_most(m_policy.may_send(now) ? 0 : 20);
             } else if (const auto wait = m_policy.wait_ms(now); wait >= 0) {
                 at_most(wait);
@@ -443,7 +451,11 @@ void Relay::read_outer(std::int64_t now)
         m_to_inner.end = static_cast<std::size_t>(r);
         const std::string_view typed(m_to_inner.data.data(), static_cast<std::size_t>(r));
         if (typed.find_first_of("\r\n") != std::string_view::npos) {
-            m_policy.enter(now);
+            if (m_queued_enters.size() < k_max_queued_enters && !m_reporter.broken()) {
+                m_queued_enters.push_back(m_fingerprint.checkpoint());
+            } else {
+                m_policy.enter(now);
+            }
         }
         return;
     }
@@ -582,6 +594,20 @@ void Relay::report(std::int64_t now)
     client::Request req;
     req.op = client::Op::rec;
     req.mode = m_options.mode;
+    if (!m_queued_enters.empty()) {
+        const transcript::Checkpoint cp = m_queued_enters.front();
+        m_queued_enters.pop_front();
+        req.rec.kind = "enter";
+        req.rec.idx = cp.index;
+        req.rec.off = cp.offset;
+        req.rec.hash = transcript::to_hex(cp.hash);
+        m_last_index = cp.index;
+        m_reporter.submit(req);
+        // Not a checkpoint of everything shown so far: output after the keystroke still waits
+        // for its idle (or flow) checkpoint.
+        m_policy.sent(now, false);
+        return;
+    }
     if (!m_interference.empty()) {
         Interference i = std::move(m_interference.front());
         m_interference.pop_front();
@@ -641,7 +667,25 @@ void Relay::finish_close(const ChildOutcome& outcome)
     close.fin = outcome.fin;
     close.rc = outcome.exit_code;
     client::ExchangeResult result;
-    if (auto failure = m_reporter.stop()) {
+    std::optional<client::ExchangeResult> failure = m_reporter.stop();
+    // Enter checkpoints still waiting go first, in order (the end's index follows theirs).
+    while (!failure && !m_queued_enters.empty()) {
+        const transcript::Checkpoint cp = m_queued_enters.front();
+        m_queued_enters.pop_front();
+        client::Request enter;
+        enter.op = client::Op::rec;
+        enter.mode = m_options.mode;
+        enter.rec.kind = "enter";
+        enter.rec.idx = cp.index;
+        enter.rec.off = cp.offset;
+        enter.rec.hash = transcript::to_hex(cp.hash);
+        auto sent = client::exchange(
+            m_options.socket_path, client::format_request(enter), m_options.end_deadline_ms);
+        if (!sent.ok || !client::is_ok_response(sent.response)) {
+            failure = std::move(sent);
+        }
+    }
+    if (failure) {
         result = std::move(*failure);
     } else {
         const transcript::Checkpoint cp = m_fingerprint.finish();

@@ -83,3 +83,24 @@ TEST_CASE("timeline: commands at Enter checkpoints, output between, states")
     CHECK(json.find("\"type\":\"timeline\"") != std::string::npos);
     CHECK(json.find("\"state\":\"diverged\"") != std::string::npos);
 }
+
+TEST_CASE("timeline: a line typed ahead is echoed after its Enter and still is the command")
+{
+    // Pasted (or typed faster than the shell reads): at the Enter's offset the screen shows only
+    // the prompt; the shell echoes the line after reading it. The command is that line.
+    ContentVerdict v;
+    v.checked = true;
+    v.region = "$ echo hi\r\nhi\r\n$ ";
+    v.region_bytes = v.region.size();
+    CheckedPoint enter;
+    enter.point.idx = 1;
+    enter.point.kind = "enter";
+    enter.point.off = 2; // right after "$ "
+    enter.point.ts = "2026-03-02T09:00:01.000Z";
+    enter.state = CheckState::verified;
+    v.points = {enter};
+    const Timeline t = build_timeline("sid", "s.log", v, nullptr);
+    REQUIRE(t.entries.size() == 1);
+    CHECK(t.entries[0].command == "$ echo hi");
+    CHECK(t.entries[0].output == Lines{"hi", "$"}); // trailing blanks are not shown
+}
