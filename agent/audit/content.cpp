@@ -11,11 +11,6 @@ namespace execmark::audit {
 
 namespace {
 
-// The human lines of the open's banner (agent/client/banner.cpp) start with this; a full banner
-// has at most six of them right before the marker line.
-constexpr std::string_view k_banner_lead = "execmark | ";
-constexpr std::uint64_t k_max_banner_lines = 6;
-
 std::uint64_t count_lf(std::string_view bytes)
 {
     return static_cast<std::uint64_t>(std::count(bytes.begin(), bytes.end(), '\n'));
@@ -133,35 +128,10 @@ void ContentCheck::normalised(std::string_view bytes)
     }
 }
 
-void ContentCheck::before_open_line(bool is_open)
-{
-    std::string_view shown = m_line;
-    if (is_open) {
-        shown = shown.substr(0, shown.rfind(marker::k_magic)); // text before the marker
-    }
-    const std::string clean = strip_terminal_controls(shown);
-    const bool blank = clean.find_first_not_of(" \t\r\f\v") == std::string::npos;
-    if (!is_open && clean.starts_with(k_banner_lead)) {
-        ++m_banner_run;
-        return;
-    }
-    // A banner run that is not directly before the open, or longer than a banner, is output.
-    const std::uint64_t banner_excess =
-        is_open ? m_banner_run - std::min(m_banner_run, k_max_banner_lines) : m_banner_run;
-    m_banner_run = 0;
-    const std::uint64_t foreign = banner_excess + (blank ? 0 : 1);
-    if (foreign > 0 && m_foreign_lines == 0) {
-        m_first_foreign_line = m_lines;
-    }
-    m_foreign_lines += foreign;
-}
-
 void ContentCheck::line_end()
 {
     if (m_where == Where::before_open) {
-        const bool is_open = own_marker(m_line, marker::k_ev_open);
-        before_open_line(is_open);
-        if (is_open) {
+        if (own_marker(m_line, marker::k_ev_open)) {
             m_where = Where::in_region;
             m_verdict.checked = true;
             m_region_start_lines = m_lines;
@@ -235,7 +205,6 @@ ContentVerdict ContentCheck::finish()
         m_cloudwatch->finish();
     }
     if (m_where == Where::before_open && own_marker(m_line, marker::k_ev_open)) {
-        before_open_line(true);
         m_where = Where::in_region; // the open line is the last one: an empty region
         m_verdict.checked = true;
         m_region_start_lines = m_lines;
@@ -249,9 +218,6 @@ ContentVerdict ContentCheck::finish()
                         || (m_cloudwatch && m_cloudwatch->header_seen());
     m_verdict.region_bytes = m_close_at ? *m_close_at : m_chain.offset();
     m_verdict.first_line = m_region_start_lines + 1 + (header ? 1 : 0);
-    if (header && m_foreign_lines > 0) {
-        ++m_first_foreign_line; // a line of the transcript, as first_line
-    }
     for (CheckedPoint& c : m_points) {
         if (c.point.off > m_verdict.region_bytes) {
             c.state = CheckState::not_reached; // beyond the region (the close line is not in it)
@@ -279,15 +245,6 @@ void ContentCheck::judge()
 {
     if (!m_verdict.checked || m_points.empty()) {
         return;
-    }
-    if (m_foreign_lines > 0) {
-        m_verdict.problems.push_back(
-            {Finding::unrecorded,
-             m_source,
-             std::to_string(m_foreign_lines)
-                 + " line(s) of output before the recording began (from line "
-                 + std::to_string(m_first_foreign_line)
-                 + "): work shown before the session's open is covered by no checkpoint"});
     }
     std::uint64_t prev_line = m_verdict.first_line;
     for (const CheckedPoint& c : m_points) {

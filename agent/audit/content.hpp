@@ -50,7 +50,6 @@ private:
     enum class Where { before_open, in_region };
 
     void line_end();
-    void before_open_line(bool is_open);
     void region_bytes(std::string_view bytes);
     void take(std::string_view bytes);
     void judge();
@@ -69,11 +68,6 @@ private:
     std::optional<std::uint64_t> m_close_at; // region offset of the LF before the last close
     std::uint64_t m_region_start_lines = 0;  // LFs before the region
     std::uint64_t m_region_lines = 0;        // LFs inside the region so far
-    // Before the open line: visible lines that are not the open's banner (work done before the
-    // recorder started, covered by no checkpoint), the first of them, and the banner's run.
-    std::uint64_t m_foreign_lines = 0;
-    std::uint64_t m_first_foreign_line = 0;
-    std::uint64_t m_banner_run = 0;
     bool m_index_gap = false;
     transcript::Chain m_chain;
     std::vector<CheckedPoint> m_points;

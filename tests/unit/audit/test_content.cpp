@@ -53,7 +53,7 @@ struct Recorded {
     // The S3 object: script framing, CR CR LF line ends, banner and markers around the region.
     [[nodiscard]] std::string typescript(const std::string& region, bool with_close = true) const
     {
-        std::string body = "execmark | banner\r\n" + open + "\r\n";
+        std::string body = "banner\r\n" + open + "\r\n";
         for (const char c : region) {
             body += c == '\n' ? std::string("\r\n") : std::string(1, c);
         }
@@ -155,7 +155,7 @@ TEST_CASE("content: CloudWatch events, with a line longer than an event in piece
     const std::string region = "$ big\n" + long_line + "\n$ exit";
     Recorded r(region, {5, 6 + long_line.size(), region.size()});
     // The file's lines as SSM uploads them: CR LF -> LF, trailing LF dropped, long lines split.
-    std::vector<std::string> events = {"Script started on x", "execmark | banner", r.open, "$ big"};
+    std::vector<std::string> events = {"Script started on x", "banner", r.open, "$ big"};
     for (std::size_t i = 0; i < long_line.size(); i += tr::k_cloudwatch_event_bytes) {
         events.push_back(long_line.substr(i, tr::k_cloudwatch_event_bytes));
     }
@@ -237,33 +237,4 @@ TEST_CASE("assessment: UNRECORDED, INTERFERED and a clean recorded session")
     set.add(Finding::edited);
     set.add(Finding::interfered);
     CHECK(set.joined("") == "INTERFERED,EDITED,TRUNCATED,UNRECORDED");
-}
-
-TEST_CASE("content: output before the open line is covered by no checkpoint and is UNRECORDED")
-{
-    Recorded r(k_region, {4, 23, k_region.size()});
-    const std::string honest = r.typescript(k_region);
-    const std::string header_end = "terminal>]\n";
-    const std::size_t body = honest.find(header_end) + header_end.size();
-    const auto with_prefix = [&](const std::string& prefix) {
-        return honest.substr(0, body) + prefix + honest.substr(body);
-    };
-    // Blank lines and invisible control sequences before the banner are not output.
-    CHECK(r.check_raw(with_prefix("\r\r\n\x1b[?2004l\r\r\n")).problems.empty());
-    // An unhooked shell's work, then a recorder started by hand: the work is before the open.
-    const ContentVerdict late = r.check_raw(with_prefix("$ rm -rf /data\r\r\n$ "));
-    REQUIRE(late.problems.size() == 1);
-    CHECK(late.problems[0].finding == Finding::unrecorded);
-    CHECK(late.problems[0].detail.find("before the recording began (from line 2)")
-          != std::string::npos);
-    // Work dressed up as banner lines: more than a banner's six lines is output.
-    std::string dressed;
-    for (int i = 0; i < 7; ++i) {
-        dressed += "execmark | x\r\r\n";
-    }
-    CHECK(r.check_raw(with_prefix(dressed)).problems.size() == 1);
-    // The prompt on the open's own line (the marker typed after a prompt) is output too.
-    const std::size_t open_at = honest.find("EXECMARK1");
-    const std::string prompt = honest.substr(0, open_at) + "$ " + honest.substr(open_at);
-    CHECK(r.check_raw(prompt).problems.size() == 1);
 }
