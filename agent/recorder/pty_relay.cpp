@@ -207,6 +207,8 @@ private:
     void on_signals();
     void scan_openers(std::int64_t now);
     void report(std::int64_t now);
+    // The oldest Enter checkpoint taken at its keystroke, as the report to send next.
+    client::Request next_queued_enter();
     void finish_close(const ChildOutcome& outcome);
 
     Pty m_pty;
@@ -586,6 +588,21 @@ void Relay::scan_openers(std::int64_t now)
     look(m_scan_outer, m_outer_path, m_outer_holders, "outer");
 }
 
+client::Request Relay::next_queued_enter()
+{
+    const transcript::Checkpoint cp = m_queued_enters.front();
+    m_queued_enters.pop_front();
+    client::Request req;
+    req.op = client::Op::rec;
+    req.mode = m_options.mode;
+    req.rec.kind = "enter";
+    req.rec.idx = cp.index;
+    req.rec.off = cp.offset;
+    req.rec.hash = transcript::to_hex(cp.hash);
+    m_last_index = cp.index;
+    return req;
+}
+
 void Relay::report(std::int64_t now)
 {
     if (!m_reporter.ready() || !m_policy.may_send(now)) {
@@ -595,13 +612,7 @@ void Relay::report(std::int64_t now)
     req.op = client::Op::rec;
     req.mode = m_options.mode;
     if (!m_queued_enters.empty()) {
-        const transcript::Checkpoint cp = m_queued_enters.front();
-        m_queued_enters.pop_front();
-        req.rec.kind = "enter";
-        req.rec.idx = cp.index;
-        req.rec.off = cp.offset;
-        req.rec.hash = transcript::to_hex(cp.hash);
-        m_last_index = cp.index;
+        req = next_queued_enter();
         m_reporter.submit(req);
         // Not a checkpoint of everything shown so far: output after the keystroke still waits
         // for its idle (or flow) checkpoint.
@@ -670,15 +681,7 @@ void Relay::finish_close(const ChildOutcome& outcome)
     std::optional<client::ExchangeResult> failure = m_reporter.stop();
     // Enter checkpoints still waiting go first, in order (the end's index follows theirs).
     while (!failure && !m_queued_enters.empty()) {
-        const transcript::Checkpoint cp = m_queued_enters.front();
-        m_queued_enters.pop_front();
-        client::Request enter;
-        enter.op = client::Op::rec;
-        enter.mode = m_options.mode;
-        enter.rec.kind = "enter";
-        enter.rec.idx = cp.index;
-        enter.rec.off = cp.offset;
-        enter.rec.hash = transcript::to_hex(cp.hash);
+        const client::Request enter = next_queued_enter();
         auto sent = client::exchange(
             m_options.socket_path, client::format_request(enter), m_options.end_deadline_ms);
         if (!sent.ok || !client::is_ok_response(sent.response)) {
