@@ -32,6 +32,9 @@ pytestmark = [
 ]
 
 SID = "ecs-execute-command-0123456789abcdef0"
+# Process start-up of a sanitizer build under a loaded CI machine is several times that of a
+# release build; the deadlines themselves are not scaled.
+STARTUP_FACTOR = 2.5 if "asan" in os.environ.get("EXECMARK_BUILD_DIR", "") else 1.0
 
 
 @pytest.fixture()
@@ -150,7 +153,7 @@ def timed_open(env_socket, extra_env=None):
 def test_no_agent_is_quick_and_unsigned(tmp_path):
     out, elapsed = timed_open(str(tmp_path / "nothing.sock"))
     assert out.returncode == 0
-    assert elapsed < 0.6
+    assert elapsed < 0.6 * STARTUP_FACTOR
     (m,) = markers_in(out.stdout)
     assert m.unsigned == "no-agent" and m["kid"] == "-" and m["tseq"] == 0
     assert b"WARNING: marker not signed (no-agent)" in out.stdout
@@ -201,7 +204,8 @@ def test_misbehaving_agent_never_hangs_the_shell(tmp_path, behaviour, reason):
     finally:
         stop.set()
     assert out.returncode == 0
-    assert elapsed < 0.6 + 0.4  # the 500 ms deadline plus process start-up, generously
+    # The 500 ms deadline plus process start-up, generously.
+    assert elapsed < 0.5 + 0.5 * STARTUP_FACTOR
     text = out.stdout.decode(errors="replace")
     assert text.count("EXECMARK1") == 1, text
     (m,) = markers_in(out.stdout)
