@@ -12,7 +12,7 @@ what=${1:-all}
 build_pkgs="ca-certificates git cmake ninja-build g++ make pkg-config dpkg-dev file
 libboost-program-options-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev
 libsodium-dev zlib1g-dev catch2 clang-format ccache"
-test_pkgs="python3 python3-pytest python3-pexpect bash dash busybox zsh mksh tini dumb-init
+test_pkgs="python3 python3-pytest python3-pexpect bash dash busybox zsh mksh tini dumb-init less vim-tiny
 strace util-linux libcap2-bin procps bsdutils hyperfine gzip coreutils
 python3-cryptography gcc shellcheck"
 # The short fuzz run of the test suite (tests/fuzz/run.sh): clang with libFuzzer.
