@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <agent/audit/screen.hpp>
+#include <agent/transcript/transcript.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -15,20 +16,6 @@ constexpr std::size_t k_max_csi_bytes = 64;
 bool is_alt_screen_mode(std::string_view params)
 {
     return params == "?1049" || params == "?1047" || params == "?47";
-}
-
-std::size_t utf8_length(unsigned char lead)
-{
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        return 2;
-    }
-    if (lead >= 0xE0 && lead <= 0xEF) {
-        return 3;
-    }
-    if (lead >= 0xF0 && lead <= 0xF4) {
-        return 4;
-    }
-    return 0;
 }
 
 } // namespace
@@ -95,7 +82,7 @@ void Screen::feed(std::string_view bytes)
             control(c);
         } else if (c < 0x80) {
             print(std::string_view(&ch, 1));
-        } else if (const std::size_t n = utf8_length(c); n > 0) {
+        } else if (const std::size_t n = transcript::utf8_sequence_length(c); n > 0) {
             m_utf8.assign(1, static_cast<char>(c));
             m_utf8_need = n - 1;
         } else {

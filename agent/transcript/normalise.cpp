@@ -3,10 +3,7 @@
 
 namespace execmark::transcript {
 
-namespace {
-
-// Bytes a UTF-8 sequence with this lead byte has (0: not a lead byte).
-std::size_t sequence_length(unsigned char lead)
+std::size_t utf8_sequence_length(unsigned char lead)
 {
     if (lead < 0x80) {
         return 1;
@@ -22,6 +19,8 @@ std::size_t sequence_length(unsigned char lead)
     }
     return 0;
 }
+
+namespace {
 
 // Whether byte may stand at position pos (1..3) of a sequence led by lead (Unicode Table 3-7:
 // no overlong forms, no surrogates, nothing above U+10FFFF).
@@ -94,7 +93,7 @@ void Normaliser::feed(std::string_view raw, std::string& out)
             }
             m_partial[m_partial_len++] = byte;
             ++i;
-            if (m_partial_len == sequence_length(m_partial[0])) {
+            if (m_partial_len == utf8_sequence_length(m_partial[0])) {
                 const std::string_view character(reinterpret_cast<const char*>(m_partial.data()),
                                                  m_partial_len);
                 m_partial_len = 0;
@@ -127,7 +126,7 @@ void Normaliser::feed(std::string_view raw, std::string& out)
             i = end;
             continue;
         }
-        if (sequence_length(byte) == 0) {
+        if (utf8_sequence_length(byte) == 0) {
             emit_replacement(out);
             ++i;
             continue;

@@ -34,6 +34,10 @@ inline constexpr std::string_view k_replacement = "\xEF\xBF\xBD"; // U+FFFD in U
 
 using Hash = std::array<unsigned char, k_hash_bytes>;
 
+// Bytes of a well-formed UTF-8 sequence led by this byte: 1 for ASCII, 2 to 4, 0 for a byte that
+// cannot lead one (continuation bytes, C0, C1, F5..FF).
+std::size_t utf8_sequence_length(unsigned char lead);
+
 // 64 lowercase hex digits.
 std::string to_hex(const Hash& hash);
 
