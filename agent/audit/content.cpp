@@ -50,6 +50,9 @@ ContentCheck::ContentCheck(std::string own_sid,
     , m_capture(capture)
 {
     if (recording != nullptr) {
+        if (const RecPoint* typed = recording->first("typed")) {
+            m_typed = *typed;
+        }
         for (RecPoint& p : recording->checkpoints()) {
             CheckedPoint c;
             c.point = std::move(p);
@@ -114,11 +117,13 @@ void ContentCheck::normalised(std::string_view bytes)
         }
         const std::string_view text = nl == nullptr ? seg : seg.substr(0, seg.size() - 1);
         if (text.size() >= k_window_bytes) {
+            m_line_cut = m_line_cut || text.size() > k_window_bytes || !m_line.empty();
             m_line.assign(text.substr(text.size() - k_window_bytes));
         } else {
             m_line.append(text);
             if (m_line.size() > k_window_bytes) {
                 m_line.erase(0, m_line.size() - k_window_bytes);
+                m_line_cut = true;
             }
         }
         if (nl != nullptr) {
@@ -132,11 +137,14 @@ void ContentCheck::line_end()
 {
     if (m_where == Where::before_open) {
         if (own_marker(m_line, marker::k_ev_open)) {
-            m_where = Where::in_region;
-            m_verdict.checked = true;
-            m_region_start_lines = m_lines;
+            open_found();
             m_line_start = 0;
-            take({}); // checkpoints at offset 0
+        } else if (m_pre_cut || m_line_cut
+                   || m_pre.size() + m_line.size() >= k_max_pre_open_bytes) {
+            m_pre_cut = true;
+        } else {
+            m_pre.append(m_line);
+            m_pre.push_back('\n');
         }
     } else {
         if (own_marker(m_line, marker::k_ev_close)) {
@@ -146,6 +154,26 @@ void ContentCheck::line_end()
         m_line_start = m_chain.offset();
     }
     m_line.clear();
+    m_line_cut = false;
+}
+
+// The line in m_line holds the session's open: the region starts after it; what came before is
+// judged (pre_open_problem).
+void ContentCheck::open_found()
+{
+    m_where = Where::in_region;
+    m_verdict.checked = true;
+    m_region_start_lines = m_lines;
+    const std::string_view line = m_line;
+    if (auto why = pre_open_problem(m_pre,
+                                    line.substr(0, line.find(marker::k_magic)),
+                                    m_pre_cut || m_line_cut,
+                                    m_typed ? &*m_typed : nullptr)) {
+        m_pre_problem = std::move(*why);
+    }
+    m_pre.clear();
+    m_pre.shrink_to_fit();
+    take({}); // checkpoints at offset 0
 }
 
 void ContentCheck::take(std::string_view bytes)
@@ -205,10 +233,7 @@ ContentVerdict ContentCheck::finish()
         m_cloudwatch->finish();
     }
     if (m_where == Where::before_open && own_marker(m_line, marker::k_ev_open)) {
-        m_where = Where::in_region; // the open line is the last one: an empty region
-        m_verdict.checked = true;
-        m_region_start_lines = m_lines;
-        take({});
+        open_found(); // the open line is the last one: an empty region
     } else if (m_where == Where::in_region && !m_line.empty()
                && own_marker(m_line, marker::k_ev_close)) {
         m_close_at = m_line_start == 0 ? 0 : m_line_start - 1;
@@ -245,6 +270,15 @@ void ContentCheck::judge()
 {
     if (!m_verdict.checked || m_points.empty()) {
         return;
+    }
+    if (!m_pre_problem.empty()) {
+        const std::uint64_t open_line = m_verdict.first_line - 1;
+        const std::uint64_t from = m_verdict.first_line - m_region_start_lines; // after a header
+        m_verdict.problems.push_back({Finding::unrecorded,
+                                      m_source,
+                                      lines_text(from, std::max(from, open_line - 1))
+                                          + " (before the session's open at line "
+                                          + std::to_string(open_line) + "): " + m_pre_problem});
     }
     std::uint64_t prev_line = m_verdict.first_line;
     for (const CheckedPoint& c : m_points) {

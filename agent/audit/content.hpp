@@ -7,6 +7,7 @@
 // report. Streaming: memory is one line window, the checkpoint list and, only for --timeline,
 // the region's text (capped).
 
+#include <agent/audit/pre_open.hpp>
 #include <agent/audit/recording.hpp>
 #include <agent/audit/status.hpp>
 #include <agent/audit/verifier.hpp>
@@ -50,6 +51,7 @@ private:
     enum class Where { before_open, in_region };
 
     void line_end();
+    void open_found();
     void region_bytes(std::string_view bytes);
     void take(std::string_view bytes);
     void judge();
@@ -68,6 +70,13 @@ private:
     std::optional<std::uint64_t> m_close_at; // region offset of the LF before the last close
     std::uint64_t m_region_start_lines = 0;  // LFs before the region
     std::uint64_t m_region_lines = 0;        // LFs inside the region so far
+    // Before the open: its lines (normalised, at most k_max_pre_open_bytes; m_pre_cut beyond),
+    // and the session's typed-ahead report, for pre_open_problem.
+    std::string m_pre;
+    bool m_pre_cut = false;
+    bool m_line_cut = false;   // m_line lost the start of its line (longer than the window)
+    std::string m_pre_problem; // pre_open_problem's finding
+    std::optional<RecPoint> m_typed;
     bool m_index_gap = false;
     transcript::Chain m_chain;
     std::vector<CheckedPoint> m_points;

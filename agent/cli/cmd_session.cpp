@@ -8,6 +8,7 @@
 #include <agent/client/session_marker.hpp>
 #include <agent/recorder/child.hpp>
 #include <agent/recorder/pty_relay.hpp>
+#include <agent/recorder/typed_ahead.hpp>
 #include <agent/util/io.hpp>
 #include <agent/util/proc.hpp>
 #include <agent/util/text.hpp>
@@ -192,11 +193,10 @@ int run_session(const std::vector<std::string>& args, const Environment& env)
 
 namespace {
 
-// Asks PID 1 to start recording this session (`rec start`): only the session's command, running
-// PID 1's own executable, untraced, gets a yes (docs/markers.md §12).
-// Announces the recording to PID 1. A timeout is remembered (in a and in the environment of the
-// shell started next), so that the session's open and close do not wait for PID 1 again.
-bool start_recording(SessionArgs& a, const Environment& env)
+// Sends one report of the recorder to PID 1 (`rec`); true when PID 1 took it. A timeout is
+// remembered (in a and in the environment of the shell started next), so that the session's open
+// and close do not wait for PID 1 again.
+bool send_record(SessionArgs& a, const Environment& env, const client::RecordReport& rec)
 {
     if (a.agent_timed_out) {
         return false;
@@ -204,7 +204,7 @@ bool start_recording(SessionArgs& a, const Environment& env)
     client::Request req;
     req.op = client::Op::rec;
     req.mode = a.mode;
-    req.rec.kind = "start";
+    req.rec = rec;
     const auto result =
         client::exchange(a.socket, client::format_request(req), client_deadline_ms(env));
     if (!result.ok && result.error.kind == client::ClientFailure::timeout) {
@@ -212,6 +212,30 @@ bool start_recording(SessionArgs& a, const Environment& env)
         ::setenv(env_names::k_agent_timed_out, "1", 1);
     }
     return result.ok && client::is_ok_response(result.response);
+}
+
+// Asks PID 1 to start recording this session (`rec start`): only the session's command, running
+// PID 1's own executable, untraced, gets a yes (docs/markers.md §12).
+bool start_recording(SessionArgs& a, const Environment& env)
+{
+    client::RecordReport start;
+    start.kind = "start";
+    return send_record(a, env, start);
+}
+
+// Reports the input typed ahead of the recorder (`rec typed`: how many bytes, the digest of their
+// echo), when there was any. Unanswered, the session is still recorded; the auditor then takes
+// the echo before the open for unrecorded output.
+void report_typed_ahead(SessionArgs& a, const Environment& env, const recorder::TypedAhead& typed)
+{
+    if (typed.bytes.empty()) {
+        return;
+    }
+    client::RecordReport report;
+    report.kind = "typed";
+    report.off = typed.bytes.size();
+    report.hash = typed.echo_digest;
+    send_record(a, env, report);
 }
 
 // The close request of this session (claims as the open's), for the recorder's end report.
@@ -322,6 +346,12 @@ int run_shell(const std::vector<std::string>& args, const Environment& env)
             // Non-dumpable from here: the exe check is done; a root user without
             // CAP_SYS_PTRACE can no longer attach, read this memory or core-dump it.
             ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+            // Keys typed while the shell started: taken from the session's terminal before the
+            // open is written (their echo is all that may precede it), reported, and handed to
+            // the shell's terminal.
+            recorder::TypedAhead typed = recorder::take_typed_ahead();
+            report_typed_ahead(a, env, typed);
+            recorder::give_typed_ahead(pty->master.get(), typed.bytes);
             emit_session_marker(client::Op::open, a, env, command.front());
             ::setenv(env_names::k_active, a.mode.c_str(), 1);
             recorder::RecordOptions options;
@@ -337,6 +367,7 @@ int run_shell(const std::vector<std::string>& args, const Environment& env)
             options.marker_options.deadline_ms = client_deadline_ms(env);
             options.marker_options.style = banner_style(env, a.compact);
             options.marker_options.claim_var = env.claim_var();
+            options.outer_found = typed.outer_found;
             return recorder::run_recorded(std::move(*pty), options).exit_code;
         }
     }

@@ -83,11 +83,13 @@ util::Status parse_record_report(const json& j, RecordReport& rec)
         || !read_string(j, "ocomm", rec.ocomm, error) || !read_string(j, "side", rec.side, error)) {
         return util::make_error("parse", "request", error);
     }
-    if (rec.kind != "start" && rec.kind != "interference" && !is_checkpoint_kind(rec.kind)) {
+    if (rec.kind != "start" && rec.kind != "interference" && rec.kind != "typed"
+        && !is_checkpoint_kind(rec.kind)) {
         return util::make_error("parse", "request", "unknown record kind");
     }
-    // A checkpoint carries exactly one chain hash; start and interference carry none.
-    if (is_checkpoint_kind(rec.kind)
+    // A checkpoint carries exactly one chain hash, typed the digest of an echo; start and
+    // interference carry none.
+    if (is_checkpoint_kind(rec.kind) || rec.kind == "typed"
             ? (rec.hash.size() != k_max_rec_hash_chars || !is_lower_hex(rec.hash))
             : !rec.hash.empty()) {
         return util::make_error(
@@ -105,6 +107,10 @@ util::Status parse_record_report(const json& j, RecordReport& rec)
     }
     if (auto st = read_count(j, "off", rec.off); !st) {
         return st;
+    }
+    if (rec.kind == "typed" && (rec.idx != 0 || rec.off == 0 || rec.off > k_max_rec_typed_bytes)) {
+        return util::make_error(
+            "parse", "request", "typed: idx 0 and 1 to 4096 input bytes in 'off'");
     }
     if (const auto it = j.find("opid"); it != j.end()) {
         if (!it->is_number_integer() || it->get<std::int64_t>() < 0

@@ -36,10 +36,13 @@ enum class Op { ping, open, close, metadata, rec };
 // an interference. PID 1 signs it into the container log; an "end" also makes the session's
 // close, from the recorder's observation (docs/markers.md, "rec").
 struct RecordReport {
-    std::string kind;      // "start" | "enter" | "idle" | "flow" | "end" | "interference"
-    std::uint64_t idx = 0; // checkpoint number, 0 for start (an interference repeats the last)
-    std::uint64_t off = 0; // normalised output bytes relayed so far
-    std::string hash;      // the chain hash at off (64 lowercase hex); "" for start, interference
+    // "start" | "typed" | "enter" | "idle" | "flow" | "end" | "interference"
+    std::string kind;
+    std::uint64_t idx = 0; // checkpoint number, 0 for start and typed (interference: the last)
+    std::uint64_t off = 0; // normalised output bytes relayed so far; typed: input bytes taken
+    // The chain hash at off (64 lowercase hex); typed: the digest of the taken input's echo;
+    // "" for start, interference.
+    std::string hash;
     std::int64_t opid = 0; // interference: the opener's pid (0 when gone)
     std::string ocomm;     // interference: its command name
     std::string side;      // interference: "inner" (the shell's pty) | "outer" (the session's)
@@ -52,6 +55,8 @@ bool is_checkpoint_kind(std::string_view kind);
 inline constexpr std::size_t k_max_rec_hash_chars = 64;
 inline constexpr std::size_t k_max_rec_comm_bytes = 32;
 inline constexpr std::uint64_t k_max_rec_count = 1ULL << 53;
+// Most typed-ahead input a recorder takes over (a terminal's input queue holds 4096 bytes).
+inline constexpr std::uint64_t k_max_rec_typed_bytes = 4096;
 
 // What a client asks. Claims are raw; PID 1 sanitizes them.
 struct Request {

@@ -79,9 +79,16 @@ sigset_t relay_signals()
 // every way out of run_recorded (signals arrive on the signalfd, never asynchronously) restores.
 class OuterTerminal {
 public:
-    OuterTerminal()
+    // found: the settings the session's terminal had before the recorder took over its typed-ahead
+    // input (which changes them; typed_ahead.hpp), else read here.
+    explicit OuterTerminal(const std::optional<termios>& found)
     {
-        m_have_termios = ::tcgetattr(STDIN_FILENO, &m_saved) == 0;
+        if (found) {
+            m_saved = *found;
+            m_have_termios = true;
+        } else {
+            m_have_termios = ::tcgetattr(STDIN_FILENO, &m_saved) == 0;
+        }
         m_in_flags = ::fcntl(STDIN_FILENO, F_GETFL);
         m_out_flags = ::fcntl(STDOUT_FILENO, F_GETFL);
     }
@@ -194,6 +201,7 @@ public:
         , m_options(options)
         , m_reporter(options.socket_path, options.report_deadline_ms)
         , m_policy(PolicyTimes{}, util::monotonic_ms())
+        , m_outer(options.outer_found)
     {}
 
     ChildOutcome run();

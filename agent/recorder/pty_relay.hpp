@@ -6,6 +6,9 @@
 #include <agent/util/fd.hpp>
 #include <agent/util/result.hpp>
 
+#include <termios.h>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +38,9 @@ struct RecordOptions {
     // The close as the client would ask for it (claims), for the end report and the fallback.
     client::Request close_request;
     client::SessionMarkerOptions marker_options;
+    // The outer terminal's settings as found, when the caller changed them before (taking the
+    // typed-ahead input): restored at the end instead of those read when the relay starts.
+    std::optional<termios> outer_found;
 };
 
 // Runs argv on pty as the session leader with the pty as its controlling terminal, like

@@ -600,6 +600,14 @@ std::string AttributionService::handle_record(const Conn& conn,
         if (rec.rpid != conn.pid || rec.rstart != peer_stat->start_time || rec.ended) {
             return refuse("not this session's recorder, or its recording ended");
         }
+    }
+    if (rep.kind == "typed") {
+        // Once, right after start, before any checkpoint: the input the recorder took over.
+        if (rec.typed || rec.idx != 0) {
+            return refuse("typed-ahead input is reported once, before the first checkpoint");
+        }
+        rec.typed = true;
+    } else if (rep.kind != "start") {
         const bool checkpoint = rep.kind != "interference";
         if ((checkpoint && rep.idx != rec.idx + 1) || rep.off < rec.off) {
             return refuse("checkpoints out of order");
@@ -613,10 +621,12 @@ std::string AttributionService::handle_record(const Conn& conn,
     if (++rec.in_window > k_max_reports_per_second && rep.kind != "end") {
         return refuse("too many reports");
     }
-    if (rep.kind != "interference") {
+    if (rep.kind != "interference" && rep.kind != "typed") {
         rec.idx = rep.idx;
     }
-    rec.off = rep.off;
+    if (rep.kind != "typed") {
+        rec.off = rep.off; // typed counts input bytes, not output
+    }
     const bool end = rep.kind == "end";
     Ledger::RecordFacts facts_rec{origin.sid,
                                   rep.kind,

@@ -139,6 +139,7 @@ private:
         marker::SessionFacts facts;
         std::uint64_t idx = 0;
         std::uint64_t off = 0;
+        bool typed = false; // the typed-ahead input was reported
         bool ended = false;
         std::int64_t window_start_ms = 0;
         int in_window = 0;

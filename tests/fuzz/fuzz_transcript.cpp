@@ -4,11 +4,13 @@
 // typescript in chunks of that size and whole, (2) split at NUL bytes into CloudWatch events.
 // Must not crash or hang; chunking never changes the normalised stream or the checkpoints
 // (taken every 97 bytes); the content check without a trusted open finds no region; the
-// rendered screen holds no ESC and no line longer than its bound.
+// rendered screen holds no ESC and no line longer than its bound; a terminal's echo of any typed
+// input passes the auditor's typed-ahead echo check unchanged.
 #include <agent/audit/content.hpp>
 #include <agent/audit/screen.hpp>
 #include <agent/audit/timeline.hpp>
 #include <agent/transcript/transcript.hpp>
+#include <agent/transcript/typed.hpp>
 
 #include <cstdint>
 #include <cstdlib>
@@ -56,6 +58,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     reader.finish();
     require(sink.text() == whole);
+
+    // Typed ahead: what a terminal echoes of any queued input is always accepted as echo and
+    // leaves exactly that text; what the echo check leaves holds no control byte but TAB, LF.
+    const std::string echo = transcript::typed_echo_text(in, true, true);
+    const auto left_of_echo = transcript::echo_left(echo);
+    require(left_of_echo && *left_of_echo == echo);
+    if (const auto left = transcript::echo_left(in)) {
+        for (const char c : *left) {
+            const auto u = static_cast<unsigned char>(c);
+            require(u >= 0x20 || c == '\t' || c == '\n');
+        }
+    }
 
     // The recomputer over chunks == over the whole.
     transcript::Recomputer a(offsets_up_to(whole.size()));

@@ -143,13 +143,14 @@ def pty_capture(workdir: Path, long_line_before_open: int = 0, full_screen: bool
     many sessions: substituting a marker for its placeholder gives the bytes the terminal would
     have carried (markers are printable ASCII, one line, written in one write).
     long_line_before_open: that many bytes of output on the marker's line before the open marker
-    (so that the marker sits at the end of a very long terminal line).
+    (so that the marker sits at the end of a very long terminal line); without it the capture
+    starts with the banner, as a recorded session's does.
     full_screen: also run `less` (the alternate screen); extra_commands: more commands.
     """
     import pexpect  # Debian's python3-pexpect
 
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "open.txt").write_text("\n  execmark: session opened (banner, display only)\n"
+    (workdir / "open.txt").write_text("execmark | session opened (banner, display only)\n"
                                       + OPEN_PLACEHOLDER + "\n")
     (workdir / "close.txt").write_text(CLOSE_PLACEHOLDER + "\n")
     env = {
@@ -190,7 +191,13 @@ def pty_capture(workdir: Path, long_line_before_open: int = 0, full_screen: bool
     child.sendline("exit")
     child.expect(pexpect.EOF, timeout=20)
     child.close()
-    return buf.getvalue()
+    capture = buf.getvalue()
+    if not long_line_before_open:
+        # As a recorder writes it: nothing before the banner and the open (docs/markers.md §12;
+        # text there would be work before the recording began). The prompt and the `cat
+        # open.txt` that printed them are cut.
+        capture = capture[capture.index(b"execmark | session opened"):]
+    return capture
 
 
 def fill_capture(capture: bytes, open_line: str | None, close_line: str | None) -> bytes:

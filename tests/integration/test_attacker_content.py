@@ -51,7 +51,8 @@ HONEST = ("bash", "zsh", "dash", "wrapper")
 
 def sid_of(name):
     n = ["content", "early", "late_open", "record_off", "nested_shell", "late_shell",
-         "victim_inner", "victim_outer", "attacker", *HONEST, "quick_shell"].index(name)
+         "victim_inner", "victim_outer", "attacker", *HONEST, "quick_shell",
+         "typed_ahead"].index(name)
     return f"ecs-execute-command-0c0ec7e47{n:08x}"
 
 
@@ -160,6 +161,23 @@ def play_quick_shell(task, tmp):
     return {}
 
 
+TYPED_AHEAD = "echo typed-ahead-$((3*3))"
+
+
+def play_typed_ahead(task, tmp):
+    """An honest operator types a command while the hooked shell is still starting (the session's
+    command sleeps a second, then execs the hooked bash): the session's terminal echoes it before
+    the recorder takes over, so the echo precedes the open line; the recorder takes the queued
+    input over, reports it (`rec typed`) and hands it to the shell, which runs it."""
+    s = task.session(sid_of("typed_ahead"), "/usr/bin/bash -c 'sleep 1; exec /usr/bin/bash -i'",
+                     timeout=30)
+    s.send(TYPED_AHEAD + "\r")
+    s.expect_exact("typed-ahead-9", timeout=30)
+    prompt(s)
+    assert s.finish() == 0
+    return {}
+
+
 WRITER = """\
 # writer.sh SIDE SHELL-PID TEXT: opens the victim's terminal (inner: the shell's pty through
 # /proc/PID/fd/0; outer: the recorder's stdin, the SSM worker's pty) and writes TEXT to it.
@@ -243,7 +261,7 @@ PLAYS = {
     "content": play_content, "early": play_early, "late_open": play_late_open,
     "record_off": play_record_off, "nested_shell": play_nested_shell,
     "late_shell": play_late_shell, "interference": play_interference,
-    "quick_shell": play_quick_shell,
+    "quick_shell": play_quick_shell, "typed_ahead": play_typed_ahead,
     **{shell: play_honest(shell) for shell in HONEST},
 }
 
@@ -293,7 +311,7 @@ def played(tmp_path_factory):
 
 
 def task_of(name):
-    return "honest" if name in HONEST else "attacks"
+    return "honest" if name in HONEST or name == "typed_ahead" else "attacks"
 
 
 def scenario(played, name):
@@ -377,6 +395,13 @@ def first_checkpoint_after(played, name, needle):
 def replace_once(data, old, new):
     assert data.count(old) == 1, (old, data.count(old))
     return data.replace(old, new)
+
+
+def honest_logs(played):
+    """The transcripts of every session of the honest task: its audit exits 0 only when all
+    are clean."""
+    return {name: original(played, name) for name in (*HONEST, "typed_ahead")
+            if name in played["results"]}
 
 
 def not_clean(row):
@@ -515,7 +540,7 @@ def test_work_before_a_manual_open_is_unrecorded(played, tmp_path, name):
     row = rows[sid_of(name)]
     not_clean(row)
     assert "UNRECORDED" in row["statuses"], (row["statuses"], row["problems"])
-    text = detail(row, "UNRECORDED")
+    text = " | ".join(p["detail"] for p in row["problems"] if p["status"] == "UNRECORDED")
     if name == "late_shell":
         assert re.search(r"recording began \d+s after the session worker started", text), text
         assert "LATE-OPEN" in row["statuses"]
@@ -523,10 +548,6 @@ def test_work_before_a_manual_open_is_unrecorded(played, tmp_path, name):
         assert "no recording checkpoints" in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 10): output before the open line of a "
-                   "recorder exec'd by hand within 30 s is covered by no checkpoint, yet the "
-                   "session is ATTRIBUTED; flagging any text there also flags an operator's "
-                   "typed-ahead input, which the outer terminal echoes before the recorder starts")
 def test_work_before_a_recorder_execd_by_hand_soon_after_the_start_is_not_clean(played,
                                                                                  tmp_path):
     """`bash --norc -i`, `echo unhooked-work-5`, then `exec execmark shell` a second later: the
@@ -542,6 +563,43 @@ def test_work_before_a_recorder_execd_by_hand_soon_after_the_start_is_not_clean(
     not_clean(row)
     assert "UNRECORDED" in row["statuses"], row
     assert "before the recording began" in json.dumps(row["problems"]), row["problems"]
+
+
+def test_an_honest_operators_typed_ahead_command_is_attributed(played, tmp_path):
+    """Typed while the hooked shell started: the session's terminal echoed it before the
+    recorder took over, so the echo precedes the open line, covered by no checkpoint. The
+    recorder took that input over and PID 1 signed its size and the digest of its echo
+    (`rec typed`); the auditor accepts exactly that echo: ATTRIBUTED, no false alarm."""
+    scenario(played, "typed_ahead")
+    data = original(played, "typed_ahead")
+    assert data.index(TYPED_AHEAD.encode()) < data.index(b'"ev":"open"'), data[:2000]
+    typed = [m for m in recs(played, "typed_ahead") if m["kind"] == "typed"]
+    assert len(typed) == 1 and typed[0]["off"] == len(TYPED_AHEAD) + 1, typed
+    assert typed[0]["idx"] == 0 and re.fullmatch(r"[0-9a-f]{64}", typed[0]["hash"]), typed
+    rows, _, r = audit_json(played, tmp_path, honest_logs(played))
+    row = rows[sid_of("typed_ahead")]
+    assert row["status"] == "ATTRIBUTED" and row["statuses"] == [], row
+    assert r.returncode == 0, (row, r.stderr)
+
+
+@pytest.mark.parametrize("edit", ["other text", "work added"])
+def test_text_before_the_open_other_than_the_typed_ahead_echo_is_unrecorded(played, tmp_path,
+                                                                            edit):
+    """The same session with the text before its open line changed (the echo edited, or an
+    unhooked shell's work added in front of it): not the echo PID 1 anchored, so UNRECORDED."""
+    scenario(played, "typed_ahead")
+    data = original(played, "typed_ahead")
+    at = data.index(TYPED_AHEAD.encode())
+    if edit == "other text":
+        data = data[:at] + b"echo TYPED-ahead-$((3*3))" + data[at + len(TYPED_AHEAD):]
+    else:
+        data = data[:at] + b"# cat /etc/shadow\r\r\nroot:*:19000:0:99999:7:::\r\r\n# " + data[at:]
+    rows, _, r = audit_json(played, tmp_path, {"typed_ahead": data})
+    row = rows[sid_of("typed_ahead")]
+    not_clean(row)
+    assert row["statuses"] == ["UNRECORDED"], row
+    text = detail(row, "UNRECORDED")
+    assert "before the recording began" in text and f"not the echo of the {len(TYPED_AHEAD) + 1} bytes" in text, text
 
 
 def test_the_timeline_shows_a_line_sent_at_once(played, tmp_path):
@@ -606,7 +664,7 @@ def test_honest_sessions_with_less_and_colour_are_attributed(played, tmp_path, s
     scenario(played, shell)
     data = original(played, shell)
     # All four together (their task's every session): exit status 0 only when all are clean.
-    logs = {other: original(played, other) for other in HONEST if other in played["results"]}
+    logs = honest_logs(played)
     rows, summary, r = audit_json(played, tmp_path, logs)
     row = rows[sid_of(shell)]
     assert row["status"] == "ATTRIBUTED" and row["statuses"] == [], row

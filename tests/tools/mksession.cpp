@@ -337,7 +337,7 @@ int run_bench(const std::string& dir,
         std::string t =
             "Script started on 2026-11-24 05:40:04+00:00 [COMMAND=\"cat /var/lib/amazon/ssm/"
             "ipcTempFile.log\" <not executed on terminal>]\n";
-        t += "\r\r\n  execmark: session " + sid + " on task bench/01234567, container app\r\r\n";
+        t += "execmark | session " + sid + " on task bench/01234567, container app\r\r\n";
         t += boot.sign_event("open", sid, f, "", &seq) + "\r\r\n";
         const std::size_t region_start = t.size();
         ordinary_output(t, rng, session_bytes);

@@ -5,6 +5,7 @@
 #include <agent/audit/assessment.hpp>
 #include <agent/audit/content.hpp>
 #include <agent/transcript/transcript.hpp>
+#include <agent/transcript/typed.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -53,7 +54,7 @@ struct Recorded {
     // The S3 object: script framing, CR CR LF line ends, banner and markers around the region.
     [[nodiscard]] std::string typescript(const std::string& region, bool with_close = true) const
     {
-        std::string body = "banner\r\n" + open + "\r\n";
+        std::string body = "execmark | banner\r\n" + open + "\r\n";
         for (const char c : region) {
             body += c == '\n' ? std::string("\r\n") : std::string(1, c);
         }
@@ -155,7 +156,7 @@ TEST_CASE("content: CloudWatch events, with a line longer than an event in piece
     const std::string region = "$ big\n" + long_line + "\n$ exit";
     Recorded r(region, {5, 6 + long_line.size(), region.size()});
     // The file's lines as SSM uploads them: CR LF -> LF, trailing LF dropped, long lines split.
-    std::vector<std::string> events = {"Script started on x", "banner", r.open, "$ big"};
+    std::vector<std::string> events = {"Script started on x", "execmark | banner", r.open, "$ big"};
     for (std::size_t i = 0; i < long_line.size(); i += tr::k_cloudwatch_event_bytes) {
         events.push_back(long_line.substr(i, tr::k_cloudwatch_event_bytes));
     }
@@ -237,4 +238,53 @@ TEST_CASE("assessment: UNRECORDED, INTERFERED and a clean recorded session")
     set.add(Finding::edited);
     set.add(Finding::interfered);
     CHECK(set.joined("") == "INTERFERED,EDITED,TRUNCATED,UNRECORDED");
+}
+
+TEST_CASE("content: what is shown before the open line must be the echo of typed-ahead input")
+{
+    Recorded r(k_region, {4, 23, k_region.size()});
+    const std::string honest = r.typescript(k_region);
+    const std::string header_end = "terminal>]\n";
+    const std::size_t body = honest.find(header_end) + header_end.size();
+    const auto with_prefix = [&](const std::string& prefix) {
+        return honest.substr(0, body) + prefix + honest.substr(body);
+    };
+    // Blank lines and control sequences a shell writes as it starts are not output.
+    CHECK(r.check_raw(with_prefix("\r\r\n\x1b[?2004l\r\r\n")).problems.empty());
+    // An unhooked shell's work, then a recorder started by hand: the work is before the open.
+    const ContentVerdict late = r.check_raw(with_prefix("$ cat /etc/shadow\r\r\nroot:x:0\r\r\n$ "));
+    REQUIRE(late.problems.size() == 1);
+    CHECK(late.problems[0].finding == Finding::unrecorded);
+    INFO(late.problems[0].detail);
+    CHECK(late.problems[0].detail.find("lines 2-4 (before the session's open at line 5): ") == 0);
+    CHECK(late.problems[0].detail.find("covered by no checkpoint") != std::string::npos);
+    // Work dressed up as banner lines: more than a banner's six lines is output.
+    std::string dressed;
+    for (int i = 0; i < 7; ++i) {
+        dressed += "execmark | x\r\r\n";
+    }
+    CHECK(r.check_raw(with_prefix(dressed)).problems.size() == 1);
+    // The prompt on the open's own line (the marker typed after a prompt) is output too.
+    const std::size_t open_at = honest.find("EXECMARK1");
+    const std::string prompt = honest.substr(0, open_at) + "$ " + honest.substr(open_at);
+    CHECK(r.check_raw(prompt).problems.size() == 1);
+
+    // Keys typed while the shell started: their echo is accepted when the recorder reported
+    // taking exactly that input over (`rec typed`), and only then.
+    const std::string echo = "ls -l\r\r\nwhy\b \b\b \bho";
+    CHECK(r.check_raw(with_prefix(echo)).problems.size() == 1);
+    Recorded& typed = r;
+    RecPoint t;
+    t.kind = "typed";
+    t.off = 8;
+    t.hash = tr::typed_digest(tr::typed_echo_text("ls -l\nwho", true, true));
+    t.where = "c:9";
+    typed.rec.points.insert(typed.rec.points.begin() + 1, t);
+    // The partial line runs into the banner's first line.
+    const std::string on_banner = honest.substr(0, body) + echo + honest.substr(body);
+    CHECK(typed.check_raw(on_banner).problems.empty());
+    // Other text with that report: not the echo.
+    const ContentVerdict other = typed.check_raw(with_prefix("ls -l\r\r\nwhoami\r\r\n"));
+    REQUIRE(other.problems.size() == 1);
+    CHECK(other.problems[0].detail.find("not the echo of the 8 bytes") != std::string::npos);
 }

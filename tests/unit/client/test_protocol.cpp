@@ -153,6 +153,10 @@ TEST_CASE("a recorder's report is parsed strictly")
         R"({"op":"rec","kind":"interference","idx":1,"off":0,"hash":"","opid":4})",
         R"({"op":"rec","kind":"interference","idx":1,"off":0,"hash":"","side":"middle"})",
         R"({"op":"rec","kind":"enter","idx":1,"off":0,"hash":")" + h64 + R"(","side":"inner"})",
+        R"({"op":"rec","kind":"typed","idx":0,"off":5,"hash":""})",
+        R"({"op":"rec","kind":"typed","idx":1,"off":5,"hash":")" + h64 + "\"}",
+        R"({"op":"rec","kind":"typed","idx":0,"off":0,"hash":")" + h64 + "\"}",
+        R"({"op":"rec","kind":"typed","idx":0,"off":4097,"hash":")" + h64 + "\"}",
     };
     for (const auto& line_text : bad) {
         INFO(line_text);
@@ -160,6 +164,22 @@ TEST_CASE("a recorder's report is parsed strictly")
     }
     CHECK_FALSE(parse_request(R"({"op":"rec","kind":"enter","idx":1,"off":0,"hash":")"
                               + std::string(65, 'a') + "\"}"));
+}
+
+TEST_CASE("a typed-ahead report carries the input's size and its echo's digest")
+{
+    Request typed;
+    typed.op = Op::rec;
+    typed.rec.kind = "typed";
+    typed.rec.off = k_max_rec_typed_bytes;
+    typed.rec.hash = std::string(64, 'b');
+    const std::string line = format_request(typed);
+    const auto back = parse_request(line.substr(0, line.size() - 1));
+    REQUIRE(back);
+    CHECK(back->rec.kind == "typed");
+    CHECK(back->rec.idx == 0);
+    CHECK(back->rec.off == k_max_rec_typed_bytes);
+    CHECK(back->rec.hash == std::string(64, 'b'));
 }
 
 TEST_CASE("a flow checkpoint and an interference with its side round-trip")
