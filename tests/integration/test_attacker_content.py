@@ -367,7 +367,7 @@ def recs(played, name):
 
 
 def checkpoints(played, name):
-    return [m for m in recs(played, name) if m["kind"] not in ("start", "interference")]
+    return [m for m in recs(played, name) if m["kind"] not in ("start", "typed", "interference")]
 
 
 def normalise(data):

@@ -69,7 +69,7 @@ def wait_end(task, sid, timeout=15):
 def checkpoints_are_consecutive(rs):
     kinds = [m["kind"] for m in rs]
     assert kinds[0] == "start" and rs[0]["idx"] == 0 and rs[0]["off"] == 0, kinds
-    idx = [m["idx"] for m in rs if m["kind"] not in ("start", "interference")]
+    idx = [m["idx"] for m in rs if m["kind"] not in ("start", "typed", "interference")]
     assert idx == list(range(1, len(idx) + 1)), idx
     offs = [m["off"] for m in rs]
     assert offs == sorted(offs), offs
@@ -120,9 +120,9 @@ def assert_recorded(task, s, sid, fin="exit", rc=0):
     assert len(opens) == 1 and opens[0].signature is not None and opens[0]["wchk"] == "ok"
     region = recorded_region(s.transcript(), sid)
     assert len(region) == end["off"], (len(region), end["off"])
-    points = [(m["idx"], m["off"]) for m in rs if m["kind"] not in ("start", "interference")]
+    points = [(m["idx"], m["off"]) for m in rs if m["kind"] not in ("start", "typed", "interference")]
     assert chain(region, points) == [m["hash"] for m in rs
-                                     if m["kind"] not in ("start", "interference")]
+                                     if m["kind"] not in ("start", "typed", "interference")]
     return rs
 
 
