@@ -481,7 +481,21 @@ def tree(root):
     return out
 
 
-def part_load(em, tmp):
+def pin_tree(pid, cpus):
+    """Every thread of pid and of its descendants onto cpus (new children inherit it)."""
+    for p in tree(pid):
+        try:
+            for tid in os.listdir(f"/proc/{p}/task"):
+                os.sched_setaffinity(int(tid), cpus)
+        except OSError:
+            pass  # gone meanwhile
+
+
+def part_load_pinned(em, tmp):
+    part_load(em, tmp, pinned=True)
+
+
+def part_load(em, tmp, pinned=False):
     nsess = knob("BENCH_SESSIONS", 20)
     phase_s = knob("BENCH_PHASE_SECONDS", 15)
     rounds = knob("BENCH_LOAD_ROUNDS", 1)
@@ -499,6 +513,17 @@ def part_load(em, tmp):
         time.sleep(0.05)
     while not os.path.exists(counts) or os.path.getsize(counts) == 0:
         time.sleep(0.05)
+    app_cpus, session_cpus = None, None
+    if pinned:
+        # PID 1 and the application on one core, everything of the sessions (the stand-in agent,
+        # its workers, the recorders, `yes`, the clients) on the other: what the application
+        # loses is then PID 1's own work for the sessions (and what the cores share), not the
+        # sessions' CPU.
+        if os.cpu_count() < 2:
+            sys.exit("recorder_bench: load-pinned needs 2 cores")
+        app_cpus, session_cpus = {0}, {1}
+        pin_tree(task.init_pid, app_cpus)
+        pin_tree(task.agent.pid, session_cpus)
     time.sleep(1)
 
     def phase(kind):
@@ -509,10 +534,11 @@ def part_load(em, tmp):
             for _ in range(nsess):
                 sid = Counter.next()
                 sids.append(sid)
-                clients.append(subprocess.Popen(session_argv(task, sid, cmd),
-                                                stdin=subprocess.DEVNULL,
-                                                stdout=subprocess.DEVNULL,
-                                                stderr=subprocess.DEVNULL))
+                clients.append(subprocess.Popen(
+                    session_argv(task, sid, cmd), stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    preexec_fn=(lambda: os.sched_setaffinity(0, session_cpus)) if pinned
+                    else None))
             time.sleep(2)  # all started and streaming
         others = set(tree(task.init_pid)) | set(tree(task.agent.pid)) | {c.pid for c in clients}
         others -= {task.init_pid, app_pid}
@@ -575,8 +601,16 @@ def part_load(em, tmp):
         for kind in order:
             results.append(phase(kind))
     task.stop()
-    print(f"### PID 1 and the application with {nsess} sessions streaming")
+    print(f"### PID 1 and the application with {nsess} sessions streaming"
+          + (": sessions pinned to the other core" if pinned else ""))
     print()
+    if pinned:
+        print("PID 1 (every thread) and the application pinned to CPU 0; the stand-in agent, "
+              "everything it starts (workers, recorders, `yes`) and the clients pinned to CPU 1 "
+              "(`sched_setaffinity`). The application's loss is PID 1's work for the sessions "
+              "(accepting reports, signing, writing the container log) plus what the two cores "
+              "share (caches, memory bandwidth), not the sessions' own CPU.")
+        print()
     print("PID 1 supervises the application, a CPU-bound Python loop (SHA-256 of 64 KiB, "
           "iterations counted). Phases of "
           f"{phase_s} s, in the order shown: nothing else (idle), {nsess} stand-in sessions each "
@@ -604,7 +638,7 @@ def part_load(em, tmp):
 
 
 PARTS = {"throughput": part_throughput, "latency": part_latency, "start": part_start,
-         "logbytes": part_logbytes, "load": part_load}
+         "logbytes": part_logbytes, "load": part_load, "load-pinned": part_load_pinned}
 
 
 def main():

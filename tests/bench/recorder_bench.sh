@@ -13,7 +13,9 @@
 #               (BENCH_TYPING_SECONDS, 60) and a flood (BENCH_FLOOD_SECONDS, 30);
 #   load        PID 1's CPU and a CPU-bound application's iterations/s with BENCH_SESSIONS (20)
 #               sessions streaming `yes` (recorded, then unrecorded), phases of
-#               BENCH_PHASE_SECONDS (15), BENCH_LOAD_ROUNDS (1) rounds.
+#               BENCH_PHASE_SECONDS (15), BENCH_LOAD_ROUNDS (1) rounds;
+#   load-pinned the same with PID 1 and the application on CPU 0 and the sessions on CPU 1: the
+#               application's loss is then PID 1's own cost, not the sessions' CPU.
 # Default: all parts (≈ 7 min on a loaded 2-core machine, throughput ≈ 5 of them; run parts
 # separately, or BENCH_TPUT_RUNS=1, to stay short). Every recorded
 # session is a session of the SSM agent stand-in (tests/sim, built in build/dev; see
@@ -27,7 +29,7 @@ em=$(readlink -f "${1:-build/release-static/agent/execmark}")
 [ -x "$em" ] || { echo "recorder_bench: $em is not built" >&2; exit 1; }
 shift || true
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(throughput latency start logbytes load)
+[ ${#parts[@]} -gt 0 ] || parts=(throughput latency start logbytes load load-pinned)
 echo "## Session recorder: throughput, echo latency, start, log volume, PID 1 under load"
 echo
 echo "Machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d). Binary: $(stat -c %s "$em") bytes ($em)."
