@@ -13,10 +13,10 @@ Contract:
   from the recorder's end; deleting the tail after the refused close is TRUNCATED;
 - work in an unhooked shell followed by a manual `session open` (or a shell that does not exec
   the recorder, or a recorder started by hand later) is UNRECORDED, never ATTRIBUTED;
-- text written into another operator's terminal (inner pty, or the worker's outer pty) makes the
-  victim's session INTERFERED, naming the writer's pid and command and the victim as the victim;
-  the attacker's own session is not blamed for it (it stays ATTRIBUTED: its own content is
-  verified, the write command is in its timeline);
+- text written into another operator's terminal (inner pty, or the worker's outer pty; a bash,
+  zsh or dash victim) makes the victim's session INTERFERED, naming the writer's pid and command
+  and the victim as the victim; the attacker's own session is not blamed for it (it stays
+  ATTRIBUTED: its own content is verified, the write command is in its timeline);
 - honest hooked bash, zsh, dash (ENV) and wrapper sessions running `less` and coloured output are
   ATTRIBUTED with no finding, and their timeline shows the typed lines without escape codes.
 
@@ -49,9 +49,15 @@ MALLORY = "mallory@example.com"
 HONEST = ("bash", "zsh", "dash", "wrapper")
 
 
+# The victims of the interference scenario: (the terminal written to, the victim's shell).
+VICTIMS = {"victim_inner": ("inner", "bash"), "victim_outer": ("outer", "bash"),
+           "victim_zsh": ("inner", "zsh"), "victim_dash": ("inner", "dash")}
+
+
 def sid_of(name):
     n = ["content", "early", "late_open", "record_off", "nested_shell", "late_shell",
-         "victim_inner", "victim_outer", "attacker", *HONEST, "quick_shell"].index(name)
+         "victim_inner", "victim_outer", "attacker", *HONEST, "quick_shell", "victim_zsh",
+         "victim_dash"].index(name)
     return f"ecs-execute-command-0c0ec7e47{n:08x}"
 
 
@@ -175,36 +181,44 @@ sleep 2
 """
 
 
+def hooked(shell):
+    """The session command and environment of a hooked shell of the image (dash reads ENV)."""
+    return " ".join(SHELLS[shell]), ({"ENV": "/etc/shinit"} if shell == "dash" else None)
+
+
 def play_interference(task, tmp):
-    """Two victims (alice) and an attacker (mallory), all recorded: the attacker writes a fake
-    command line into one victim's inner pty and into the other's outer terminal."""
+    """Four victims (alice: bash inner and outer, zsh and dash inner) and an attacker (mallory),
+    all recorded: the attacker writes a fake command line into each victim's terminal."""
     writer = tmp / "writer.sh"
     writer.write_text(WRITER)
-    victims = {side: task.session(sid_of("victim_" + side), "/usr/bin/bash", timeout=30)
-               for side in ("inner", "outer")}
+    victims = {}
+    for name, (side, shell) in VICTIMS.items():
+        command, env = hooked(shell)
+        victims[name] = task.session(sid_of(name), command, env=env, timeout=30)
     att = task.session(sid_of("attacker"), "/usr/bin/bash", env={"AWS_USER": MALLORY},
                        timeout=30)
     pids, writers, targets = {}, {}, {}
-    for side, v in victims.items():
+    for name, v in victims.items():
         prompt(v)
         v.sendline("echo VPID=$$")
         v.expect(r"VPID=(\d+)")
-        pids[side] = int(v.child.match.group(1))
+        pids[name] = int(v.child.match.group(1))
         prompt(v)
     prompt(att)
-    for side, v in victims.items():
-        fake = f"rm -rf /srv/payments-{side}  # typed by alice"
-        typed(att, f"/bin/sh {writer} {side} {pids[side]} '{fake}'")
+    for name, v in victims.items():
+        side = VICTIMS[name][0]
+        fake = f"rm -rf /srv/payments-{name}  # typed by alice"
+        typed(att, f"/bin/sh {writer} {side} {pids[name]} '{fake}'")
         att.expect(r"WRITER=(\d+) TARGET=(\S+)")
-        writers[side], targets[side] = int(att.child.match.group(1)), att.child.match.group(2)
+        writers[name], targets[name] = int(att.child.match.group(1)), att.child.match.group(2)
         v.expect_exact(fake)  # the victim's screen shows it
         prompt(att)
-    for side, v in victims.items():
+    for name, v in victims.items():
         run(v, "echo after-$((3*3))", "after-9")
         assert v.finish() == 0
     assert att.finish() == 0
-    assert targets["inner"].startswith("/dev/pts/") and targets["outer"].startswith("/dev/pts/")
-    assert targets["inner"] != targets["outer"]
+    assert all(t.startswith("/dev/pts/") for t in targets.values()), targets
+    assert len(set(targets.values())) == len(targets), targets
     return {"writers": writers}
 
 
@@ -557,34 +571,41 @@ def test_the_timeline_shows_a_line_sent_at_once(played, tmp_path):
 # -- 6. text written into another operator's terminal
 
 
-@pytest.mark.parametrize("side", ["inner", "outer"])
+@pytest.mark.parametrize("victim", list(VICTIMS))
 def test_writing_into_another_operators_terminal_makes_the_victim_interfered(played, tmp_path,
-                                                                              side):
+                                                                              victim):
     """Mallory, in her own recorded session, opens alice's terminal (inner: the shell's pty via
-    /proc/PID/fd/0; outer: the worker's pty, the recorder's stdin) and writes a fake command line.
-    Alice's session is INTERFERED, the finding names the writer's pid and command and alice as
-    the victim; with the outer terminal the text is outside the chain, so EDITED too. Mallory's
-    own session is not blamed for alice's content: it is ATTRIBUTED to mallory, and its verified
-    timeline shows the command that wrote."""
+    /proc/PID/fd/0, with a bash, zsh or dash (ENV) victim; outer: the worker's pty, the
+    recorder's stdin, with a bash victim) and writes a fake command line. Alice's session is
+    INTERFERED, the finding names the writer's pid and command and alice as the victim; with the
+    outer terminal the text is outside the chain, so EDITED too. Mallory's own session is not
+    blamed for alice's content: it is ATTRIBUTED to mallory, and its verified timeline shows the
+    command that wrote. (Without the recorder's interference reports an auditor would find
+    nothing wrong with an inner victim: the written text is relayed, inside the chain.)"""
     writers = scenario(played, "interference")["writers"]
-    victim, names = "victim_" + side, ("victim_inner", "victim_outer", "attacker")
+    side = VICTIMS[victim][0]
+    names = (*VICTIMS, "attacker")
     rows, _, r = audit_json(played, tmp_path, {n: original(played, n) for n in names},
                             principals={"attacker": MALLORY})
     row = rows[sid_of(victim)]
     assert row["status"] == "INTERFERED", (row["statuses"], row["problems"])
     texts = [p["detail"] for p in row["problems"] if p["status"] == "INTERFERED"]
-    text = next((t for t in texts if f"pid {writers[side]} (sh) outside the session" in t), None)
+    text = next((t for t in texts if f"pid {writers[victim]} (sh) outside the session" in t),
+                None)
     assert text is not None, texts
     where = "own terminal (the SSM worker's pty)" if side == "outer" else "shell's terminal"
     assert where in text, text
     assert f"{ALICE} is the victim, not the culprit" in text, text
+    assert row["claim"] == ALICE, row
     if side == "outer":
         assert row["statuses"][:2] == ["INTERFERED", "EDITED"], row["statuses"]
     else:
-        assert "EDITED" not in row["statuses"], row["statuses"]  # relayed: inside the chain
+        # Relayed, inside the chain: the content itself is what the terminal showed.
+        assert row["statuses"] == ["INTERFERED"], row["statuses"]
+        assert row["recording"]["verified"] == row["recording"]["checkpoints"], row
     found = [m for m in recs(played, victim) if m["kind"] == "interference"]
     # The writer, and what it forked while holding the descriptor (its `sleep`), are reported.
-    assert (side, writers[side], "sh") in {(m["side"], m["opid"], m["ocomm"]) for m in found}
+    assert (side, writers[victim], "sh") in {(m["side"], m["opid"], m["ocomm"]) for m in found}
     assert {m["side"] for m in found} == {side}, [m.fields for m in found]
     attacker = rows[sid_of("attacker")]
     assert attacker["status"] == "ATTRIBUTED" and attacker["statuses"] == [], attacker
@@ -592,7 +613,9 @@ def test_writing_into_another_operators_terminal_makes_the_victim_interfered(pla
     timeline = audit(played, tmp_path, {n: original(played, n) for n in names},
                      principals={"attacker": MALLORY}, extra=("--timeline", sid_of("attacker")))
     shown = timeline.stdout.decode()
-    assert f"writer.sh {side} " in shown and "diverged" not in shown, shown
+    assert "diverged" not in shown, shown
+    assert any(f"writer.sh {side} " in l and f"payments-{victim} " in l
+               for l in shown.splitlines()), shown
 
 
 # -- 7. honest sessions stay clean
