@@ -17,8 +17,9 @@ Contract:
   zsh or dash victim) makes the victim's session INTERFERED, naming the writer's pid and command
   and the victim as the victim; the attacker's own session is not blamed for it (it stays
   ATTRIBUTED: its own content is verified, the write command is in its timeline);
-- honest hooked bash, zsh, dash (ENV) and wrapper sessions running `less` and coloured output are
-  ATTRIBUTED with no finding, and their timeline shows the typed lines without escape codes.
+- honest hooked bash, zsh, dash (ENV) and wrapper sessions running `less`, `vi`, `top` and
+  coloured output are ATTRIBUTED with no finding, and their timeline shows the typed lines
+  without escape codes.
 
 All sessions are played concurrently in one task (module fixture); each test audits its own
 copy of the transcripts.
@@ -225,16 +226,27 @@ def play_interference(task, tmp):
 LESS_FILE_LINE = "notes-line-1 of the honest session"
 
 
+def vi_edit(s, path, shell):
+    """`vi PATH` (vim-tiny): shown, a line appended, moves, a word added to line 6, `:wq`."""
+    typed(s, f"vi {path}")
+    s.expect_exact("draft-line-5")
+    for keys in ("G", "o", f"vi-added-by-{shell}", "\x1b", "gg", "6j", "k", "A",
+                 " (amended)", "\x1b", ":wq\r"):
+        time.sleep(0.3)  # ESC alone, not the start of a key sequence
+        s.send(keys)
+    prompt(s)
+
+
 def play_honest(shell):
     def play(task, tmp):
         notes = tmp / f"notes-{shell}.txt"
         notes.write_text("".join(f"notes-line-{i} of the honest session\n" for i in range(1, 80)))
-        env = None
+        draft = tmp / f"draft-{shell}.txt"
+        draft.write_text("".join(f"draft-line-{i}\n" for i in range(1, 21)))
         if shell == "wrapper":
-            command = f"{BIN} shell --reason INC-7 -- /usr/bin/bash"
+            command, env = f"{BIN} shell --reason INC-7 -- /usr/bin/bash", None
         else:
-            command = " ".join(SHELLS[shell])
-            env = {"ENV": "/etc/shinit"} if shell == "dash" else None
+            command, env = hooked(shell)
         s = task.session(sid_of(shell), command, env=env, timeout=30)
         prompt(s)
         typed(s, f"less {notes}")
@@ -248,8 +260,14 @@ def play_honest(shell):
         typed(s, "ls --color=always /")
         s.expect_exact("usr")
         prompt(s)
+        vi_edit(s, draft, shell)
+        typed(s, "top -n 1")
+        s.expect_exact("load average")
+        prompt(s)
         assert s.finish("exit 0") == 0
-        return {}
+        lines = draft.read_text().splitlines()
+        assert lines[-1] == f"vi-added-by-{shell}" and lines[5] == "draft-line-6 (amended)", lines
+        return {"draft": draft}
     return play
 
 
@@ -622,10 +640,12 @@ def test_writing_into_another_operators_terminal_makes_the_victim_interfered(pla
 
 
 @pytest.mark.parametrize("shell", HONEST)
-def test_honest_sessions_with_less_and_colour_are_attributed(played, tmp_path, shell):
-    """Hooked bash, zsh, dash (ENV) and a wrapper session run `less` on a file, a coloured printf
-    and `ls --color=always /`: ATTRIBUTED with no finding, exit status 0; the timeline shows the
-    typed lines, every checkpoint verified, no escape code."""
+def test_honest_sessions_with_less_vi_top_and_colour_are_attributed(played, tmp_path, shell):
+    """Hooked bash, zsh, dash (ENV) and a wrapper session run `less` on a file, a coloured printf,
+    `ls --color=always /`, `vi` on a file (a line appended, cursor moves, a line amended, `:wq`:
+    raw mode, bare LFs, the alternate screen) and `top -n 1`: ATTRIBUTED with no finding, exit
+    status 0; the timeline shows the typed lines, every checkpoint verified, the full-screen
+    programs as one line each, top's screen as text, no escape code."""
     scenario(played, shell)
     data = original(played, shell)
     # All four together (their task's every session): exit status 0 only when all are clean.
@@ -634,9 +654,9 @@ def test_honest_sessions_with_less_and_colour_are_attributed(played, tmp_path, s
     row = rows[sid_of(shell)]
     assert row["status"] == "ATTRIBUTED" and row["statuses"] == [], row
     assert r.returncode == 0, ({s: rows[s]["statuses"] for s in rows}, r.stderr)
-    assert row["status"] == "ATTRIBUTED" and row["statuses"] == [], row
-    assert row["recording"]["verified"] == row["recording"]["checkpoints"] >= 4
+    assert row["recording"]["verified"] == row["recording"]["checkpoints"] >= 8
     assert b"\x1b[1;31mred-alert" in data  # the raw transcript is full of escape codes
+    assert b"vi-added-by-" + shell.encode() in data and b"\x1b[?1049h" in data
     r = audit(played, tmp_path, logs, extra=("--timeline", sid_of(shell)))
     out = r.stdout.decode()
     assert r.returncode == 0, (out, r.stderr)
@@ -644,6 +664,11 @@ def test_honest_sessions_with_less_and_colour_are_attributed(played, tmp_path, s
     assert "\x1b" not in out and "\r" not in out, out
     assert "diverged" not in out and "not-reached" not in out, out
     lines = out.splitlines()
-    for typed in ("less ", "printf '\\033[1;31mred-%s\\033[0m\\n' alert", "ls --color=always /"):
+    draft = scenario(played, shell)["draft"]
+    for typed in ("less ", "printf '\\033[1;31mred-%s\\033[0m\\n' alert", "ls --color=always /",
+                  f"vi {draft}", "top -n 1"):
         assert any(" verified  " in l and PROMPT + typed in l for l in lines), (typed, out)
     assert any(l.strip() == "red-alert" for l in lines), out
+    assert sum("[full-screen program: " in l for l in lines) >= 2, out  # less, vi
+    assert any(l.strip().startswith("top - ") and "load average" in l for l in lines), out
+
