@@ -2,8 +2,9 @@
 """A root user in an ECS Exec shell attacks the **content** of session transcripts (issue 10,
 docs/auditing.md "Content", docs/markers.md §11-12), through real sessions: the real binary as
 PID 1 of a task, the SSM agent stand-in (ssm_agent.Task) with the hooks installed in the image,
-the recorder, and `execmark audit` over the agent's own S3-style transcripts. Nothing here is a
-synthetic marker (test_audit_content.py covers the same statuses on a synthetic corpus).
+the recorder, and `execmark audit` over the agent's own S3-style transcripts (and the CloudWatch
+forms of one). Nothing here is a synthetic marker (test_audit_content.py covers the same
+statuses on a synthetic corpus).
 
 Contract:
 - a command and its output edited after the session (same and different length) is EDITED,
@@ -19,7 +20,10 @@ Contract:
   ATTRIBUTED: its own content is verified, the write command is in its timeline);
 - honest hooked bash, zsh, dash (ENV) and wrapper sessions running `less`, `vi`, `top` and
   coloured output are ATTRIBUTED with no finding, and their timeline shows the typed lines
-  without escape codes.
+  without escape codes;
+- a real transcript in its CloudWatch forms (the SSM agent's events, with a piece of a line
+  longer than an event, as get-log-events, filter-log-events and an export) is ATTRIBUTED; an
+  edited event message is EDITED, a dropped last event TRUNCATED, a dropped middle event EDITED.
 
 All sessions are played concurrently in one task (module fixture); each test audits its own
 copy of the transcripts.
@@ -34,6 +38,7 @@ import time
 
 import pytest
 
+import audit_corpus as ac
 from audit_corpus import exec_record, json_rows, role_arn
 from pid1 import BIN, markers_in
 from shells import PROMPT, SHELLS, Image, missing_shells, overlay_works
@@ -58,7 +63,7 @@ VICTIMS = {"victim_inner": ("inner", "bash"), "victim_outer": ("outer", "bash"),
 def sid_of(name):
     n = ["content", "early", "late_open", "record_off", "nested_shell", "late_shell",
          "victim_inner", "victim_outer", "attacker", *HONEST, "quick_shell", "victim_zsh",
-         "victim_dash"].index(name)
+         "victim_dash", "cloudwatch"].index(name)
     return f"ecs-execute-command-0c0ec7e47{n:08x}"
 
 
@@ -163,6 +168,21 @@ def play_quick_shell(task, tmp):
     run(s, "echo unhooked-work-$((2+3))", "unhooked-work-5")
     run(s, f"exec {BIN} shell -- /usr/bin/bash --norc -i")
     run(s, "echo recorded-$((1+2))", "recorded-3")
+    assert s.finish() == 0
+    return {}
+
+
+LONG_LINE = 230_000  # bytes of one output line: a 200,000-byte CloudWatch piece and the rest
+
+
+def play_cloudwatch(task, tmp):
+    """An honest hooked bash with output long enough for several CloudWatch events: one line
+    longer than an event (split into pieces), then 40,000 short lines."""
+    s = task.session(sid_of("cloudwatch"), "/usr/bin/bash", timeout=60)
+    prompt(s)
+    run(s, f"head -c {LONG_LINE} /dev/zero | tr '\\0' y; echo")
+    run(s, "seq 100000 139999", "139999")
+    run(s, "echo cw-done-$((6*7))", "cw-done-42")
     assert s.finish() == 0
     return {}
 
@@ -275,7 +295,7 @@ PLAYS = {
     "content": play_content, "early": play_early, "late_open": play_late_open,
     "record_off": play_record_off, "nested_shell": play_nested_shell,
     "late_shell": play_late_shell, "interference": play_interference,
-    "quick_shell": play_quick_shell,
+    "quick_shell": play_quick_shell, "cloudwatch": play_cloudwatch,
     **{shell: play_honest(shell) for shell in HONEST},
 }
 
@@ -341,15 +361,19 @@ def original(played, name):
 
 
 def audit(played, tmp_path, logs, principals=None, extra=()):
-    """Audits the container log and the given transcripts ({session name: bytes}), with a
-    CloudTrail ExecuteCommand record per session (alice unless `principals` says otherwise).
+    """Audits the container log and the given session logs ({session name: the S3 transcript's
+    bytes, or {path: bytes} of the files of another form}), with a CloudTrail ExecuteCommand
+    record per session (alice unless `principals` says otherwise).
     Returns (rows by session id, summary, the process)."""
     d = tmp_path / "session-logs"
     d.mkdir(exist_ok=True)
     records = []
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 600))
     for n, (name, data) in enumerate(logs.items()):
-        (d / f"{sid_of(name)}.log").write_bytes(data)
+        files = data if isinstance(data, dict) else {f"{sid_of(name)}.log": data}
+        for path, content in files.items():
+            (d / path).parent.mkdir(parents=True, exist_ok=True)
+            (d / path).write_bytes(content)
         who = (principals or {}).get(name, ALICE)
         records.append(exec_record(sid_of(name), role_arn(who), when, f"evt-{n}", task_arn="",
                                    container=""))
@@ -402,7 +426,11 @@ def region(data, name):
 def first_checkpoint_after(played, name, needle):
     """The idx of the first checkpoint whose offset lies past `needle` in the honest region:
     the first whose hash an edit of `needle` changes."""
-    at = region(original(played, name), name).index(needle)
+    return first_checkpoint_past(played, name, region(original(played, name), name).index(needle))
+
+
+def first_checkpoint_past(played, name, at):
+    """The idx of the first checkpoint whose offset lies past byte `at` of the region."""
     return next(m["idx"] for m in checkpoints(played, name) if m["off"] > at)
 
 
@@ -672,3 +700,91 @@ def test_honest_sessions_with_less_vi_top_and_colour_are_attributed(played, tmp_
     assert sum("[full-screen program: " in l for l in lines) >= 2, out  # less, vi
     assert any(l.strip().startswith("top - ") and "load average" in l for l in lines), out
 
+
+# -- 8. the CloudWatch forms of a real transcript
+
+
+def cloudwatch_messages(played):
+    """The CloudWatch events of the cloudwatch session's transcript, cut as the SSM agent cuts
+    them (audit_corpus.ssm_cloudwatch_messages): the header and the start; the long line's
+    200,000-byte piece; its rest and the first part of `seq`; the rest, with the close line and
+    the footer."""
+    messages = ac.ssm_cloudwatch_messages(original(played, "cloudwatch"))
+    assert len(messages) == 4, [len(m) for m in messages]
+    assert messages[0].startswith("Script started on ") and '"ev":"open"' in messages[0]
+    assert len(messages[1]) == ac.EVENT_BYTES and messages[1].endswith("y" * 199_000)
+    assert "\n110000\r\n" in messages[2] and '"ev":"close"' in messages[3]
+    return messages
+
+
+def cloudwatch_form(form, sid, messages, tmp_path):
+    """{path: bytes}: the events as `aws logs get-log-events` prints them (the file named after
+    the stream), as `filter-log-events` prints them, or as a CloudWatch export to S3."""
+    at = int(time.time() * 1000)  # uploaded when the session ended
+    if form == "get-log-events":
+        return {f"cw/{sid}.json": ac.get_log_events(messages, start_ms=at).encode()}
+    if form == "filter-log-events":
+        return {"cw/filter.json": ac.filter_log_events({sid: messages}, start_ms=at).encode()}
+    root = tmp_path / "export-form"
+    ac.write_export(root, sid, messages)
+    return {"export/" + str(p.relative_to(root)): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+FORMS = ["get-log-events", "filter-log-events", "export"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_the_cloudwatch_forms_of_an_honest_transcript_are_attributed(played, tmp_path, form):
+    """The transcript of a real recorded session (a 230,000-byte line, 40,000 lines of `seq`)
+    uploaded to CloudWatch by the SSM agent's rules (four events, one of them a piece of the
+    long line), read back from get-log-events, filter-log-events or an export: ATTRIBUTED, every
+    checkpoint verified."""
+    scenario(played, "cloudwatch")
+    sid = sid_of("cloudwatch")
+    files = cloudwatch_form(form, sid, cloudwatch_messages(played), tmp_path)
+    rows, _, r = audit_json(played, tmp_path, {"cloudwatch": files})
+    row = rows[sid]
+    assert row["status"] == "ATTRIBUTED" and row["statuses"] == [], (row, r.stderr)
+    assert row["recording"]["verified"] == row["recording"]["checkpoints"] >= 4, row
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("attack", ["edited-event", "dropped-tail", "dropped-middle"])
+def test_an_edited_or_dropped_cloudwatch_event_is_not_clean(played, tmp_path, attack, form):
+    """The same events, attacked in the log group: one number of `seq` changed in an event's
+    message (same length) is EDITED, naming the first checkpoint past it; the last event (the
+    end of `seq`, the close line, the footer) deleted is TRUNCATED and NO-CLOSE; the third event
+    (the long line's rest and the first 20,000 lines of `seq`) deleted is EDITED: the close line
+    is there and the first checkpoint past the gap (the prompt after the long line) is reached
+    and differs (docs/auditing.md "Content"). An auditor without the content checks would find
+    these sessions ATTRIBUTED: their markers are all there and genuine."""
+    scenario(played, "cloudwatch")
+    sid = sid_of("cloudwatch")
+    messages = cloudwatch_messages(played)
+    if attack == "edited-event":
+        assert messages[2].count("\n110000\r") == 1
+        messages[2] = messages[2].replace("\n110000\r", "\n110009\r")
+        first = first_checkpoint_after(played, "cloudwatch", b"\n110000\n")
+    elif attack == "dropped-tail":
+        del messages[3]
+    else:
+        # The gap starts right after the piece (the long line's first 200,000 bytes).
+        piece = messages[1].encode()
+        at = region(original(played, "cloudwatch"), "cloudwatch").index(piece) + len(piece)
+        first = first_checkpoint_past(played, "cloudwatch", at)
+        del messages[2]
+    rows, _, r = audit_json(played, tmp_path,
+                            {"cloudwatch": cloudwatch_form(form, sid, messages, tmp_path)})
+    row = rows[sid]
+    not_clean(row)
+    if attack == "dropped-tail":
+        assert row["status"] == "TRUNCATED", (row["statuses"], row["problems"])
+        assert "NO-CLOSE" in row["statuses"] and "EDITED" not in row["statuses"], row
+        assert "the rest was cut" in detail(row, "TRUNCATED")
+    else:
+        assert row["status"] == "EDITED", (row["statuses"], row["problems"])
+        assert "TRUNCATED" not in row["statuses"], row["statuses"]
+        text = detail(row, "EDITED")
+        assert text.startswith(f"checkpoint {first} "), (first, text)
+        assert "does not implicate the session's operator" in text, text
