@@ -2,8 +2,9 @@
 """A root user in an ECS Exec shell attacks the **content** of session transcripts (issue 10,
 docs/auditing.md "Content", docs/markers.md §11-12), through real sessions: the real binary as
 PID 1 of a task, the SSM agent stand-in (ssm_agent.Task) with the hooks installed in the image,
-the recorder, and `execmark audit` over the agent's own S3-style transcripts. Nothing here is a
-synthetic marker (test_audit_content.py covers the same statuses on a synthetic corpus).
+the recorder, and `execmark audit` over the agent's own S3-style transcripts (and the CloudWatch
+forms of one). Nothing here is a synthetic marker (test_audit_content.py covers the same
+statuses on a synthetic corpus).
 
 Contract:
 - a command and its output edited after the session (same and different length) is EDITED,
@@ -13,12 +14,16 @@ Contract:
   from the recorder's end; deleting the tail after the refused close is TRUNCATED;
 - work in an unhooked shell followed by a manual `session open` (or a shell that does not exec
   the recorder, or a recorder started by hand later) is UNRECORDED, never ATTRIBUTED;
-- text written into another operator's terminal (inner pty, or the worker's outer pty) makes the
-  victim's session INTERFERED, naming the writer's pid and command and the victim as the victim;
-  the attacker's own session is not blamed for it (it stays ATTRIBUTED: its own content is
-  verified, the write command is in its timeline);
-- honest hooked bash, zsh, dash (ENV) and wrapper sessions running `less` and coloured output are
-  ATTRIBUTED with no finding, and their timeline shows the typed lines without escape codes.
+- text written into another operator's terminal (inner pty, or the worker's outer pty; a bash,
+  zsh or dash victim) makes the victim's session INTERFERED, naming the writer's pid and command
+  and the victim as the victim; the attacker's own session is not blamed for it (it stays
+  ATTRIBUTED: its own content is verified, the write command is in its timeline);
+- honest hooked bash, zsh, dash (ENV) and wrapper sessions running `less`, `vi`, `top` and
+  coloured output are ATTRIBUTED with no finding, and their timeline shows the typed lines
+  without escape codes;
+- a real transcript in its CloudWatch forms (the SSM agent's events, with a piece of a line
+  longer than an event, as get-log-events, filter-log-events and an export) is ATTRIBUTED; an
+  edited event message is EDITED, a dropped last event TRUNCATED, a dropped middle event EDITED.
 
 All sessions are played concurrently in one task (module fixture); each test audits its own
 copy of the transcripts.
@@ -33,6 +38,7 @@ import time
 
 import pytest
 
+import audit_corpus as ac
 from audit_corpus import exec_record, json_rows, role_arn
 from pid1 import BIN, markers_in
 from shells import PROMPT, SHELLS, Image, missing_shells, overlay_works
@@ -49,10 +55,15 @@ MALLORY = "mallory@example.com"
 HONEST = ("bash", "zsh", "dash", "wrapper")
 
 
+# The victims of the interference scenario: (the terminal written to, the victim's shell).
+VICTIMS = {"victim_inner": ("inner", "bash"), "victim_outer": ("outer", "bash"),
+           "victim_zsh": ("inner", "zsh"), "victim_dash": ("inner", "dash")}
+
+
 def sid_of(name):
     n = ["content", "early", "late_open", "record_off", "nested_shell", "late_shell",
-         "victim_inner", "victim_outer", "attacker", *HONEST, "quick_shell",
-         "typed_ahead"].index(name)
+         "victim_inner", "victim_outer", "attacker", *HONEST, "quick_shell", "victim_zsh",
+         "victim_dash", "cloudwatch", "typed_ahead"].index(name)
     return f"ecs-execute-command-0c0ec7e47{n:08x}"
 
 
@@ -178,6 +189,21 @@ def play_typed_ahead(task, tmp):
     return {}
 
 
+LONG_LINE = 230_000  # bytes of one output line: a 200,000-byte CloudWatch piece and the rest
+
+
+def play_cloudwatch(task, tmp):
+    """An honest hooked bash with output long enough for several CloudWatch events: one line
+    longer than an event (split into pieces), then 40,000 short lines."""
+    s = task.session(sid_of("cloudwatch"), "/usr/bin/bash", timeout=60)
+    prompt(s)
+    run(s, f"head -c {LONG_LINE} /dev/zero | tr '\\0' y; echo")
+    run(s, "seq 100000 139999", "139999")
+    run(s, "echo cw-done-$((6*7))", "cw-done-42")
+    assert s.finish() == 0
+    return {}
+
+
 WRITER = """\
 # writer.sh SIDE SHELL-PID TEXT: opens the victim's terminal (inner: the shell's pty through
 # /proc/PID/fd/0; outer: the recorder's stdin, the SSM worker's pty) and writes TEXT to it.
@@ -193,52 +219,71 @@ sleep 2
 """
 
 
+def hooked(shell):
+    """The session command and environment of a hooked shell of the image (dash reads ENV)."""
+    return " ".join(SHELLS[shell]), ({"ENV": "/etc/shinit"} if shell == "dash" else None)
+
+
 def play_interference(task, tmp):
-    """Two victims (alice) and an attacker (mallory), all recorded: the attacker writes a fake
-    command line into one victim's inner pty and into the other's outer terminal."""
+    """Four victims (alice: bash inner and outer, zsh and dash inner) and an attacker (mallory),
+    all recorded: the attacker writes a fake command line into each victim's terminal."""
     writer = tmp / "writer.sh"
     writer.write_text(WRITER)
-    victims = {side: task.session(sid_of("victim_" + side), "/usr/bin/bash", timeout=30)
-               for side in ("inner", "outer")}
+    victims = {}
+    for name, (side, shell) in VICTIMS.items():
+        command, env = hooked(shell)
+        victims[name] = task.session(sid_of(name), command, env=env, timeout=30)
     att = task.session(sid_of("attacker"), "/usr/bin/bash", env={"AWS_USER": MALLORY},
                        timeout=30)
     pids, writers, targets = {}, {}, {}
-    for side, v in victims.items():
+    for name, v in victims.items():
         prompt(v)
         v.sendline("echo VPID=$$")
         v.expect(r"VPID=(\d+)")
-        pids[side] = int(v.child.match.group(1))
+        pids[name] = int(v.child.match.group(1))
         prompt(v)
     prompt(att)
-    for side, v in victims.items():
-        fake = f"rm -rf /srv/payments-{side}  # typed by alice"
-        typed(att, f"/bin/sh {writer} {side} {pids[side]} '{fake}'")
+    for name, v in victims.items():
+        side = VICTIMS[name][0]
+        fake = f"rm -rf /srv/payments-{name}  # typed by alice"
+        typed(att, f"/bin/sh {writer} {side} {pids[name]} '{fake}'")
         att.expect(r"WRITER=(\d+) TARGET=(\S+)")
-        writers[side], targets[side] = int(att.child.match.group(1)), att.child.match.group(2)
+        writers[name], targets[name] = int(att.child.match.group(1)), att.child.match.group(2)
         v.expect_exact(fake)  # the victim's screen shows it
         prompt(att)
-    for side, v in victims.items():
+    for name, v in victims.items():
         run(v, "echo after-$((3*3))", "after-9")
         assert v.finish() == 0
     assert att.finish() == 0
-    assert targets["inner"].startswith("/dev/pts/") and targets["outer"].startswith("/dev/pts/")
-    assert targets["inner"] != targets["outer"]
+    assert all(t.startswith("/dev/pts/") for t in targets.values()), targets
+    assert len(set(targets.values())) == len(targets), targets
     return {"writers": writers}
 
 
 LESS_FILE_LINE = "notes-line-1 of the honest session"
 
 
+def vi_edit(s, path, shell):
+    """`vi PATH` (vim-tiny): shown, a line appended, moves, a word added to line 6, `:wq`."""
+    typed(s, f"vi {path}")
+    s.expect_exact("draft-line-5")
+    for keys in ("G", "o", f"vi-added-by-{shell}", "\x1b", "gg", "6j", "k", "A",
+                 " (amended)", "\x1b", ":wq\r"):
+        time.sleep(0.3)  # ESC alone, not the start of a key sequence
+        s.send(keys)
+    prompt(s)
+
+
 def play_honest(shell):
     def play(task, tmp):
         notes = tmp / f"notes-{shell}.txt"
         notes.write_text("".join(f"notes-line-{i} of the honest session\n" for i in range(1, 80)))
-        env = None
+        draft = tmp / f"draft-{shell}.txt"
+        draft.write_text("".join(f"draft-line-{i}\n" for i in range(1, 21)))
         if shell == "wrapper":
-            command = f"{BIN} shell --reason INC-7 -- /usr/bin/bash"
+            command, env = f"{BIN} shell --reason INC-7 -- /usr/bin/bash", None
         else:
-            command = " ".join(SHELLS[shell])
-            env = {"ENV": "/etc/shinit"} if shell == "dash" else None
+            command, env = hooked(shell)
         s = task.session(sid_of(shell), command, env=env, timeout=30)
         prompt(s)
         typed(s, f"less {notes}")
@@ -252,8 +297,14 @@ def play_honest(shell):
         typed(s, "ls --color=always /")
         s.expect_exact("usr")
         prompt(s)
+        vi_edit(s, draft, shell)
+        typed(s, "top -n 1")
+        s.expect_exact("load average")
+        prompt(s)
         assert s.finish("exit 0") == 0
-        return {}
+        lines = draft.read_text().splitlines()
+        assert lines[-1] == f"vi-added-by-{shell}" and lines[5] == "draft-line-6 (amended)", lines
+        return {"draft": draft}
     return play
 
 
@@ -262,6 +313,7 @@ PLAYS = {
     "record_off": play_record_off, "nested_shell": play_nested_shell,
     "late_shell": play_late_shell, "interference": play_interference,
     "quick_shell": play_quick_shell, "typed_ahead": play_typed_ahead,
+    "cloudwatch": play_cloudwatch,
     **{shell: play_honest(shell) for shell in HONEST},
 }
 
@@ -327,15 +379,19 @@ def original(played, name):
 
 
 def audit(played, tmp_path, logs, principals=None, extra=()):
-    """Audits the container log and the given transcripts ({session name: bytes}), with a
-    CloudTrail ExecuteCommand record per session (alice unless `principals` says otherwise).
+    """Audits the container log and the given session logs ({session name: the S3 transcript's
+    bytes, or {path: bytes} of the files of another form}), with a CloudTrail ExecuteCommand
+    record per session (alice unless `principals` says otherwise).
     Returns (rows by session id, summary, the process)."""
     d = tmp_path / "session-logs"
     d.mkdir(exist_ok=True)
     records = []
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 600))
     for n, (name, data) in enumerate(logs.items()):
-        (d / f"{sid_of(name)}.log").write_bytes(data)
+        files = data if isinstance(data, dict) else {f"{sid_of(name)}.log": data}
+        for path, content in files.items():
+            (d / path).parent.mkdir(parents=True, exist_ok=True)
+            (d / path).write_bytes(content)
         who = (principals or {}).get(name, ALICE)
         records.append(exec_record(sid_of(name), role_arn(who), when, f"evt-{n}", task_arn="",
                                    container=""))
@@ -388,7 +444,11 @@ def region(data, name):
 def first_checkpoint_after(played, name, needle):
     """The idx of the first checkpoint whose offset lies past `needle` in the honest region:
     the first whose hash an edit of `needle` changes."""
-    at = region(original(played, name), name).index(needle)
+    return first_checkpoint_past(played, name, region(original(played, name), name).index(needle))
+
+
+def first_checkpoint_past(played, name, at):
+    """The idx of the first checkpoint whose offset lies past byte `at` of the region."""
     return next(m["idx"] for m in checkpoints(played, name) if m["off"] > at)
 
 
@@ -615,34 +675,41 @@ def test_the_timeline_shows_a_line_sent_at_once(played, tmp_path):
 # -- 6. text written into another operator's terminal
 
 
-@pytest.mark.parametrize("side", ["inner", "outer"])
+@pytest.mark.parametrize("victim", list(VICTIMS))
 def test_writing_into_another_operators_terminal_makes_the_victim_interfered(played, tmp_path,
-                                                                              side):
+                                                                              victim):
     """Mallory, in her own recorded session, opens alice's terminal (inner: the shell's pty via
-    /proc/PID/fd/0; outer: the worker's pty, the recorder's stdin) and writes a fake command line.
-    Alice's session is INTERFERED, the finding names the writer's pid and command and alice as
-    the victim; with the outer terminal the text is outside the chain, so EDITED too. Mallory's
-    own session is not blamed for alice's content: it is ATTRIBUTED to mallory, and its verified
-    timeline shows the command that wrote."""
+    /proc/PID/fd/0, with a bash, zsh or dash (ENV) victim; outer: the worker's pty, the
+    recorder's stdin, with a bash victim) and writes a fake command line. Alice's session is
+    INTERFERED, the finding names the writer's pid and command and alice as the victim; with the
+    outer terminal the text is outside the chain, so EDITED too. Mallory's own session is not
+    blamed for alice's content: it is ATTRIBUTED to mallory, and its verified timeline shows the
+    command that wrote. (Without the recorder's interference reports an auditor would find
+    nothing wrong with an inner victim: the written text is relayed, inside the chain.)"""
     writers = scenario(played, "interference")["writers"]
-    victim, names = "victim_" + side, ("victim_inner", "victim_outer", "attacker")
+    side = VICTIMS[victim][0]
+    names = (*VICTIMS, "attacker")
     rows, _, r = audit_json(played, tmp_path, {n: original(played, n) for n in names},
                             principals={"attacker": MALLORY})
     row = rows[sid_of(victim)]
     assert row["status"] == "INTERFERED", (row["statuses"], row["problems"])
     texts = [p["detail"] for p in row["problems"] if p["status"] == "INTERFERED"]
-    text = next((t for t in texts if f"pid {writers[side]} (sh) outside the session" in t), None)
+    text = next((t for t in texts if f"pid {writers[victim]} (sh) outside the session" in t),
+                None)
     assert text is not None, texts
     where = "own terminal (the SSM worker's pty)" if side == "outer" else "shell's terminal"
     assert where in text, text
     assert f"{ALICE} is the victim, not the culprit" in text, text
+    assert row["claim"] == ALICE, row
     if side == "outer":
         assert row["statuses"][:2] == ["INTERFERED", "EDITED"], row["statuses"]
     else:
-        assert "EDITED" not in row["statuses"], row["statuses"]  # relayed: inside the chain
+        # Relayed, inside the chain: the content itself is what the terminal showed.
+        assert row["statuses"] == ["INTERFERED"], row["statuses"]
+        assert row["recording"]["verified"] == row["recording"]["checkpoints"], row
     found = [m for m in recs(played, victim) if m["kind"] == "interference"]
     # The writer, and what it forked while holding the descriptor (its `sleep`), are reported.
-    assert (side, writers[side], "sh") in {(m["side"], m["opid"], m["ocomm"]) for m in found}
+    assert (side, writers[victim], "sh") in {(m["side"], m["opid"], m["ocomm"]) for m in found}
     assert {m["side"] for m in found} == {side}, [m.fields for m in found]
     attacker = rows[sid_of("attacker")]
     assert attacker["status"] == "ATTRIBUTED" and attacker["statuses"] == [], attacker
@@ -650,17 +717,21 @@ def test_writing_into_another_operators_terminal_makes_the_victim_interfered(pla
     timeline = audit(played, tmp_path, {n: original(played, n) for n in names},
                      principals={"attacker": MALLORY}, extra=("--timeline", sid_of("attacker")))
     shown = timeline.stdout.decode()
-    assert f"writer.sh {side} " in shown and "diverged" not in shown, shown
+    assert "diverged" not in shown, shown
+    assert any(f"writer.sh {side} " in l and f"payments-{victim} " in l
+               for l in shown.splitlines()), shown
 
 
 # -- 7. honest sessions stay clean
 
 
 @pytest.mark.parametrize("shell", HONEST)
-def test_honest_sessions_with_less_and_colour_are_attributed(played, tmp_path, shell):
-    """Hooked bash, zsh, dash (ENV) and a wrapper session run `less` on a file, a coloured printf
-    and `ls --color=always /`: ATTRIBUTED with no finding, exit status 0; the timeline shows the
-    typed lines, every checkpoint verified, no escape code."""
+def test_honest_sessions_with_less_vi_top_and_colour_are_attributed(played, tmp_path, shell):
+    """Hooked bash, zsh, dash (ENV) and a wrapper session run `less` on a file, a coloured printf,
+    `ls --color=always /`, `vi` on a file (a line appended, cursor moves, a line amended, `:wq`:
+    raw mode, bare LFs, the alternate screen) and `top -n 1`: ATTRIBUTED with no finding, exit
+    status 0; the timeline shows the typed lines, every checkpoint verified, the full-screen
+    programs as one line each, top's screen as text, no escape code."""
     scenario(played, shell)
     data = original(played, shell)
     # All four together (their task's every session): exit status 0 only when all are clean.
@@ -669,9 +740,9 @@ def test_honest_sessions_with_less_and_colour_are_attributed(played, tmp_path, s
     row = rows[sid_of(shell)]
     assert row["status"] == "ATTRIBUTED" and row["statuses"] == [], row
     assert r.returncode == 0, ({s: rows[s]["statuses"] for s in rows}, r.stderr)
-    assert row["status"] == "ATTRIBUTED" and row["statuses"] == [], row
-    assert row["recording"]["verified"] == row["recording"]["checkpoints"] >= 4
+    assert row["recording"]["verified"] == row["recording"]["checkpoints"] >= 8
     assert b"\x1b[1;31mred-alert" in data  # the raw transcript is full of escape codes
+    assert b"vi-added-by-" + shell.encode() in data and b"\x1b[?1049h" in data
     r = audit(played, tmp_path, logs, extra=("--timeline", sid_of(shell)))
     out = r.stdout.decode()
     assert r.returncode == 0, (out, r.stderr)
@@ -679,6 +750,99 @@ def test_honest_sessions_with_less_and_colour_are_attributed(played, tmp_path, s
     assert "\x1b" not in out and "\r" not in out, out
     assert "diverged" not in out and "not-reached" not in out, out
     lines = out.splitlines()
-    for typed in ("less ", "printf '\\033[1;31mred-%s\\033[0m\\n' alert", "ls --color=always /"):
+    draft = scenario(played, shell)["draft"]
+    for typed in ("less ", "printf '\\033[1;31mred-%s\\033[0m\\n' alert", "ls --color=always /",
+                  f"vi {draft}", "top -n 1"):
         assert any(" verified  " in l and PROMPT + typed in l for l in lines), (typed, out)
     assert any(l.strip() == "red-alert" for l in lines), out
+    assert sum("[full-screen program: " in l for l in lines) >= 2, out  # less, vi
+    assert any(l.strip().startswith("top - ") and "load average" in l for l in lines), out
+
+
+# -- 8. the CloudWatch forms of a real transcript
+
+
+def cloudwatch_messages(played):
+    """The CloudWatch events of the cloudwatch session's transcript, cut as the SSM agent cuts
+    them (audit_corpus.ssm_cloudwatch_messages): the header and the start; the long line's
+    200,000-byte piece; its rest and the first part of `seq`; the rest, with the close line and
+    the footer."""
+    messages = ac.ssm_cloudwatch_messages(original(played, "cloudwatch"))
+    assert len(messages) == 4, [len(m) for m in messages]
+    assert messages[0].startswith("Script started on ") and '"ev":"open"' in messages[0]
+    assert len(messages[1]) == ac.EVENT_BYTES and messages[1].endswith("y" * 199_000)
+    assert "\n110000\r\n" in messages[2] and '"ev":"close"' in messages[3]
+    return messages
+
+
+def cloudwatch_form(form, sid, messages, tmp_path):
+    """{path: bytes}: the events as `aws logs get-log-events` prints them (the file named after
+    the stream), as `filter-log-events` prints them, or as a CloudWatch export to S3."""
+    at = int(time.time() * 1000)  # uploaded when the session ended
+    if form == "get-log-events":
+        return {f"cw/{sid}.json": ac.get_log_events(messages, start_ms=at).encode()}
+    if form == "filter-log-events":
+        return {"cw/filter.json": ac.filter_log_events({sid: messages}, start_ms=at).encode()}
+    root = tmp_path / "export-form"
+    ac.write_export(root, sid, messages)
+    return {"export/" + str(p.relative_to(root)): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+FORMS = ["get-log-events", "filter-log-events", "export"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_the_cloudwatch_forms_of_an_honest_transcript_are_attributed(played, tmp_path, form):
+    """The transcript of a real recorded session (a 230,000-byte line, 40,000 lines of `seq`)
+    uploaded to CloudWatch by the SSM agent's rules (four events, one of them a piece of the
+    long line), read back from get-log-events, filter-log-events or an export: ATTRIBUTED, every
+    checkpoint verified."""
+    scenario(played, "cloudwatch")
+    sid = sid_of("cloudwatch")
+    files = cloudwatch_form(form, sid, cloudwatch_messages(played), tmp_path)
+    rows, _, r = audit_json(played, tmp_path, {"cloudwatch": files})
+    row = rows[sid]
+    assert row["status"] == "ATTRIBUTED" and row["statuses"] == [], (row, r.stderr)
+    assert row["recording"]["verified"] == row["recording"]["checkpoints"] >= 4, row
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("attack", ["edited-event", "dropped-tail", "dropped-middle"])
+def test_an_edited_or_dropped_cloudwatch_event_is_not_clean(played, tmp_path, attack, form):
+    """The same events, attacked in the log group: one number of `seq` changed in an event's
+    message (same length) is EDITED, naming the first checkpoint past it; the last event (the
+    end of `seq`, the close line, the footer) deleted is TRUNCATED and NO-CLOSE; the third event
+    (the long line's rest and the first 20,000 lines of `seq`) deleted is EDITED: the close line
+    is there and the first checkpoint past the gap (the prompt after the long line) is reached
+    and differs (docs/auditing.md "Content"). An auditor without the content checks would find
+    these sessions ATTRIBUTED: their markers are all there and genuine."""
+    scenario(played, "cloudwatch")
+    sid = sid_of("cloudwatch")
+    messages = cloudwatch_messages(played)
+    if attack == "edited-event":
+        assert messages[2].count("\n110000\r") == 1
+        messages[2] = messages[2].replace("\n110000\r", "\n110009\r")
+        first = first_checkpoint_after(played, "cloudwatch", b"\n110000\n")
+    elif attack == "dropped-tail":
+        del messages[3]
+    else:
+        # The gap starts right after the piece (the long line's first 200,000 bytes).
+        piece = messages[1].encode()
+        at = region(original(played, "cloudwatch"), "cloudwatch").index(piece) + len(piece)
+        first = first_checkpoint_past(played, "cloudwatch", at)
+        del messages[2]
+    rows, _, r = audit_json(played, tmp_path,
+                            {"cloudwatch": cloudwatch_form(form, sid, messages, tmp_path)})
+    row = rows[sid]
+    not_clean(row)
+    if attack == "dropped-tail":
+        assert row["status"] == "TRUNCATED", (row["statuses"], row["problems"])
+        assert "NO-CLOSE" in row["statuses"] and "EDITED" not in row["statuses"], row
+        assert "the rest was cut" in detail(row, "TRUNCATED")
+    else:
+        assert row["status"] == "EDITED", (row["statuses"], row["problems"])
+        assert "TRUNCATED" not in row["statuses"], row["statuses"]
+        text = detail(row, "EDITED")
+        assert text.startswith(f"checkpoint {first} "), (first, text)
+        assert "does not implicate the session's operator" in text, text
