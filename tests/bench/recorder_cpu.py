@@ -20,6 +20,12 @@ server in this process that answers {"ok":true} to every request) gives it, so t
 its production code path (reporter thread, checkpoints every `flow` period, the end report) without
 the SSM agent stand-in's extra relay hops. Nothing is signed (the markers fall back to unsigned).
 
+--keys N: instead, keystroke to echo: each relay runs `cat` on its inner terminal (the inner
+terminal, cooked, echoes), all open at once, plus `cat` directly on a pty (the kernel's echo, no
+relay); N keystrokes to each, alternating; the time from writing `x` to reading its echo, and
+the relay's system calls, CPU and context switches per keystroke (perf stat as above, over the
+keystrokes only).
+
 --callgrind-mib N: also counts user-space instructions of each relay with valgrind's callgrind
 (independent of the machine's load): the relay of N MiB minus the relay of 0 bytes, per byte.
 Prints Markdown.
@@ -28,6 +34,7 @@ import argparse
 import fcntl
 import os
 import re
+import signal
 import socket
 import statistics
 import struct
@@ -149,7 +156,9 @@ def run_one(argv, env, trigger, tmp, perf_record=None):
     time.sleep(0.3)  # the recorder's reporter thread is up
     csv = os.path.join(tmp, "perf.csv")
     if perf_record:
+        event = os.environ.get("PERF_EVENT", "cpu-clock")
         perf = subprocess.Popen(["perf", "record", "-q", "-F", "2000", "-g", "--no-inherit",
+                                 "-e", event,
                                  "-o", perf_record, "-p", str(proc.pid)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     else:
@@ -185,6 +194,82 @@ def callgrind_ir(argv, env, trigger, tmp):
     return None
 
 
+def pct(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+
+
+def keys(args, variants, env, tmp):
+    import select
+    sessions = {"no relay: `cat` on the pty itself": ["cat"]}
+    for name, argv in variants.items():
+        # The command is `exec cat` instead of the trigger loop and a file.
+        sessions[name] = [("exec cat" if "while [" in a else a) for a in argv("/dev/null")]
+    open_ = {}
+    for name, argv in sessions.items():
+        master, proc = spawn_on_pty(argv, env)
+        open_[name] = (master, proc)
+    time.sleep(1.5)
+    for master, _ in open_.values():
+        while select.select([master], [], [], 0.05)[0]:
+            os.read(master, 65536)
+    perfs = {}
+    for name, (master, proc) in open_.items():
+        if name.startswith("no relay"):
+            continue
+        csv = os.path.join(tmp, f"keys{len(perfs)}.csv")
+        perfs[name] = (csv, subprocess.Popen(
+            ["perf", "stat", "-x", ",", "-o", csv, "--no-inherit",
+             "-e", "task-clock,raw_syscalls:sys_enter,context-switches", "-p", str(proc.pid)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    time.sleep(0.5)
+    lat = {k: [] for k in open_}
+    names = list(open_)
+    loads = [loadavg()]
+    for i in range(args.keys):
+        for name in (names if i % 2 == 0 else names[::-1]):
+            master = open_[name][0]
+            t0 = time.perf_counter()
+            os.write(master, b"x")
+            buf = b""
+            while b"x" not in buf:
+                if not select.select([master], [], [], 10)[0]:
+                    sys.exit(f"recorder_cpu: no echo from {name}")
+                buf += os.read(master, 65536)
+            lat[name].append((time.perf_counter() - t0) * 1000)
+            if i % 100 == 99:
+                os.write(master, b"\x15")
+                time.sleep(0.002)
+                while select.select([master], [], [], 0.02)[0]:
+                    os.read(master, 65536)
+    loads.append(loadavg())
+    for csv, perf in perfs.values():
+        perf.send_signal(signal.SIGINT)
+        perf.wait()
+    for master, proc in open_.values():
+        proc.kill()
+        proc.wait()
+        os.close(master)
+    print(f"Keystroke to echo, `cat` on the inner terminal (its echo), {args.keys} keystrokes to "
+          f"each, alternating; load average {' → '.join(loads)}. Per keystroke: the relay's "
+          "counts over all keystrokes (Ctrl-U every 100th included) divided by their number.")
+    print()
+    print("| relay | p50 ms | p90 ms | p99 ms | max ms | CPU µs per key | system calls per key "
+          "| context switches per key |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in names:
+        v = lat[name]
+        cols = "– | – | –"
+        if name in perfs:
+            c = parse_perf(perfs[name][0])
+            cols = (f"{c.get('task-clock', float('nan')) * 1000 / args.keys:.1f} | "
+                    f"{c.get('raw_syscalls:sys_enter', float('nan')) / args.keys:.2f} | "
+                    f"{c.get('context-switches', float('nan')) / args.keys:.2f}")
+        print(f"| {name} | {pct(v, 50):.3f} | {pct(v, 90):.3f} | {pct(v, 99):.3f} | "
+              f"{max(v):.3f} | {cols} |")
+    print()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("execmark", nargs="+")
@@ -193,6 +278,7 @@ def main():
     ap.add_argument("--callgrind-mib", type=int, default=0)
     ap.add_argument("--perf-record", default="")
     ap.add_argument("--only", default="", help="script | recorder")
+    ap.add_argument("--keys", type=int, default=0)
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="recorder-cpu.")
     sock = os.path.join(tmp, "agent.sock")
@@ -220,6 +306,9 @@ def main():
     if args.only:
         variants = {k: v for k, v in variants.items() if args.only in k}
     names = list(variants)
+    if args.keys:
+        keys(args, variants, env, tmp)
+        return
     if args.perf_record:
         for i, name in enumerate(names):
             run_one(variants[name](data), env, trigger, tmp,
@@ -233,6 +322,14 @@ def main():
         for name in order:
             res[name].append(run_one(variants[name](data), env, trigger, tmp))
         loads.append(loadavg())
+    if args.runs == 0:
+        res = None
+    if res is not None:
+        print_table(args, names, res, size, loads, pid1)
+    callgrind(args, names, variants, env, trigger, tmp)
+
+
+def print_table(args, names, res, size, loads, pid1):
     print(f"{size} bytes of base64 text (77-byte lines) relayed by each, {args.runs} runs "
           f"interleaved; load average {' → '.join(loads)}; rec reports PID 1 stand-in "
           f"got: {pid1.kinds}.")
@@ -256,6 +353,9 @@ def main():
         if names[0] in med:
             print(f"Relay CPU {name} / script (medians): **{med[name] / med[names[0]]:.2f}**")
             print()
+
+
+def callgrind(args, names, variants, env, trigger, tmp):
     if args.callgrind_mib:
         small = os.path.join(tmp, "small.txt")
         make_text_file(small, args.callgrind_mib << 20)
