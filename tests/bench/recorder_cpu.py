@@ -334,7 +334,7 @@ def print_table(args, names, res, size, loads, pid1):
           f"interleaved; load average {' → '.join(loads)}; rec reports PID 1 stand-in "
           f"got: {pid1.kinds}.")
     print()
-    print("| relay | bytes at the outer pty | wall s (median) | relay CPU s (median; min–max) | "
+    print("| relay | bytes at the outer pty | wall s (median; min–max) | relay CPU s (median; min–max) | "
           "CPU ns per byte | system calls per MiB | context switches per MiB |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     med = {}
@@ -344,7 +344,9 @@ def print_table(args, names, res, size, loads, pid1):
         sysc = [r[2].get("raw_syscalls:sys_enter", float("nan")) for r in rows]
         cs = [r[2].get("context-switches", float("nan")) for r in rows]
         med[name] = statistics.median(cpu)
-        print(f"| {name} | {max(r[0] for r in rows)} | {statistics.median(r[1] for r in rows):.3f} "
+        walls = [r[1] for r in rows]
+        print(f"| {name} | {max(r[0] for r in rows)} | {statistics.median(walls):.3f} "
+              f"({min(walls):.3f}–{max(walls):.3f}) "
               f"| {med[name]:.3f} ({min(cpu):.3f}–{max(cpu):.3f}) | "
               f"{med[name] * 1e9 / size:.2f} | {statistics.median(sysc) / args.mib:.0f} | "
               f"{statistics.median(cs) / args.mib:.0f} |")
