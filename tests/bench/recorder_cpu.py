@@ -34,6 +34,7 @@ import argparse
 import fcntl
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -271,6 +272,14 @@ def keys(args, variants, env, tmp):
 
 
 def main():
+    tmp = tempfile.mkdtemp(prefix="recorder-cpu.")
+    try:
+        measure(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def measure(tmp):
     ap = argparse.ArgumentParser()
     ap.add_argument("execmark", nargs="+")
     ap.add_argument("--runs", type=int, default=3)
@@ -280,7 +289,6 @@ def main():
     ap.add_argument("--only", default="", help="script | recorder")
     ap.add_argument("--keys", type=int, default=0)
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="recorder-cpu.")
     sock = os.path.join(tmp, "agent.sock")
     pid1 = FakePid1(sock)
     size = args.mib << 20
