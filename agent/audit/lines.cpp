@@ -40,10 +40,14 @@ std::size_t partial_magic_suffix(std::string_view text)
     return 0;
 }
 
-// Newlines in [p, p + n). Line numbers need every newline counted, so this runs over all the
+} // namespace
+
+// Line numbers need every newline counted, so this runs over all the
 // input: 16 bytes a step (SSE2, baseline x86-64), byte counters folded every 255 steps.
-std::uint64_t count_newlines(const char* p, std::size_t n)
+std::uint64_t count_newlines(std::string_view bytes)
 {
+    const char* p = bytes.data();
+    const std::size_t n = bytes.size();
     std::uint64_t total = 0;
     std::size_t i = 0;
 #if defined(__SSE2__)
@@ -53,10 +57,10 @@ std::uint64_t count_newlines(const char* p, std::size_t n)
         __m128i counts = zero;
         const std::size_t steps = std::min<std::size_t>((n - i) / 16, 255);
         for (std::size_t s = 0; s < steps; ++s, i += 16) {
-            const __m128i bytes =
+            const __m128i block =
                 _mm_loadu_si128(static_cast<const __m128i*>(static_cast<const void*>(p + i)));
             // A match is 0xFF, i.e. -1: subtracting it adds one to that byte's counter.
-            counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(bytes, newline));
+            counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(block, newline));
         }
         const __m128i sums = _mm_sad_epu8(counts, zero);
         total += static_cast<std::uint64_t>(_mm_cvtsi128_si64(sums))
@@ -68,8 +72,6 @@ std::uint64_t count_newlines(const char* p, std::size_t n)
     }
     return total;
 }
-
-} // namespace
 
 void LineWindow::append(std::string_view bytes)
 {
@@ -128,7 +130,7 @@ void TextScanner::feed(std::string_view data)
         }
         const std::size_t at = find_magic(data, pos);
         const std::size_t region_end = at == std::string_view::npos ? data.size() : at;
-        m_line += count_newlines(data.data() + pos, region_end - pos);
+        m_line += count_newlines(data.substr(pos, region_end - pos));
         if (at != std::string_view::npos) {
             m_in_candidate = true;
             m_window.start();
