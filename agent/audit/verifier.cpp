@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <agent/audit/content.hpp>
+#include <agent/audit/parallel.hpp>
 #include <agent/audit/terminal.hpp>
 #include <agent/audit/verifier.hpp>
 #include <agent/util/error.hpp>
@@ -10,6 +11,8 @@ namespace execmark::audit {
 
 namespace {
 
+// Candidate lines of a container log whose signatures are checked together (on several threads).
+constexpr std::size_t k_verify_batch = 1024;
 constexpr std::string_view k_marker_start = "EXECMARK1 {";
 constexpr std::string_view k_kid_key = ",\"kid\":\"";
 // The kid is within the first bytes of a payload: {"v":1,"ev":"exec.seen","ts":"...","kid":
@@ -459,8 +462,14 @@ LogVerdict SessionLogCheck::finish(const SessionBootKeys& boot_keys)
     return std::move(m_verdict);
 }
 
+ContainerLogCheck::ContainerLogCheck(TrustStore& trust, unsigned threads)
+    : m_trust(trust)
+    , m_threads(threads == 0 ? audit_threads() : threads)
+{}
+
 void ContainerLogCheck::begin_log(const LogIdentity& id)
 {
+    flush(); // the batch belongs to the previous log
     m_log = id;
 }
 
@@ -487,11 +496,58 @@ BootReport& ContainerLogCheck::boot_for(std::string_view kid)
 
 void ContainerLogCheck::on_candidate(const CandidateLine& line)
 {
-    const std::string where = line.where.event != 0
-                                  ? m_log.source + " event " + std::to_string(line.where.event)
-                                  : m_log.source + ":" + std::to_string(line.where.line);
-    const std::string clean = strip_terminal_controls(line.text);
-    const marker::Extracted ex = marker::extract(clean);
+    if (m_batch.capacity() < k_verify_batch) {
+        m_batch.reserve(k_verify_batch); // never reallocated: prepared views stay valid
+    }
+    Candidate& c = m_batch.emplace_back();
+    c.text.assign(line.text);
+    c.where = line.where.event != 0 ? m_log.source + " event " + std::to_string(line.where.event)
+                                    : m_log.source + ":" + std::to_string(line.where.line);
+    if (m_batch.size() == k_verify_batch) {
+        flush();
+    }
+}
+
+void ContainerLogCheck::prepare(Candidate& c) const
+{
+    c.clean = strip_terminal_controls(c.text);
+    c.ex = marker::extract(c.clean);
+    if (c.ex.status != marker::ExtractStatus::ok || !c.ex.is_signed) {
+        return;
+    }
+    // The trust store is only read while a batch is prepared (process() runs afterwards).
+    if (const TrustedKey* key = m_trust.find(kid_hint(c.ex.payload)); key != nullptr) {
+        c.checked_pub = key->pub;
+        c.valid = marker::verify(c.ex.payload, c.ex.signature, key->pub);
+        c.checked = true;
+    }
+}
+
+bool ContainerLogCheck::signature_ok(const Candidate& c, const marker::PublicKey& pub)
+{
+    if (c.checked && c.checked_pub == pub) {
+        return c.valid;
+    }
+    return marker::verify(c.ex.payload, c.ex.signature, pub);
+}
+
+void ContainerLogCheck::flush()
+{
+    if (m_batch.empty()) {
+        return;
+    }
+    parallel_for(m_batch.size(), m_threads, [this](std::size_t i) { prepare(m_batch[i]); });
+    for (Candidate& c : m_batch) {
+        process(c);
+    }
+    m_batch.clear();
+}
+
+void ContainerLogCheck::process(Candidate& c)
+{
+    const std::string& where = c.where;
+    const std::string& clean = c.clean;
+    const marker::Extracted& ex = c.ex;
     if (ex.status == marker::ExtractStatus::none) {
         return;
     }
@@ -508,7 +564,7 @@ void ContainerLogCheck::on_candidate(const CandidateLine& line)
     const std::string_view kid = kid_hint(ex.payload);
     if (const TrustedKey* key = m_trust.find(kid); key != nullptr) {
         ++m_signatures;
-        if (!marker::verify(ex.payload, ex.signature, key->pub)) {
+        if (!signature_ok(c, key->pub)) {
             problem(Finding::forged, where, "signature does not verify under key " + key->kid);
             return;
         }
@@ -530,7 +586,7 @@ void ContainerLogCheck::on_candidate(const CandidateLine& line)
         ++m_signatures;
         if (!pub || marker::key_id(*pub) != fields->kid
             || fields->sid != std::string(marker::k_boot_sid_prefix) + fields->kid
-            || !marker::verify(ex.payload, ex.signature, *pub)) {
+            || !signature_ok(c, *pub)) {
             problem(Finding::forged, where, "boot marker is not signed by the key it carries");
             return;
         }
@@ -731,6 +787,7 @@ void ContainerLogCheck::verified(const marker::Fields& fields,
 
 void ContainerLogCheck::finish()
 {
+    flush();
     for (auto& [source, stream] : m_streams) {
         for (const std::string& successor : stream.successors) {
             if (const TrustedKey* k = m_trust.find(successor); k != nullptr) {
@@ -740,6 +797,14 @@ void ContainerLogCheck::finish()
     }
     std::vector<Deferred> deferred = std::move(m_deferred);
     m_deferred.clear();
+    parallel_for(deferred.size(), m_threads, [&](std::size_t i) {
+        Deferred& d = deferred[i];
+        if (const TrustedKey* key = m_trust.find(kid_hint(d.payload)); key != nullptr) {
+            d.checked_pub = key->pub;
+            d.valid = marker::verify(d.payload, d.sig, key->pub);
+            d.checked = true;
+        }
+    });
     for (const Deferred& d : deferred) {
         const TrustedKey* key = m_trust.find(kid_hint(d.payload));
         if (key == nullptr) {
@@ -751,7 +816,10 @@ void ContainerLogCheck::finish()
             continue;
         }
         ++m_signatures;
-        if (!marker::verify(d.payload, d.sig, key->pub)) {
+        const bool valid = d.checked && d.checked_pub == key->pub
+                               ? d.valid
+                               : marker::verify(d.payload, d.sig, key->pub);
+        if (!valid) {
             problem(Finding::forged, d.where, "signature does not verify under key " + key->kid);
             continue;
         }

@@ -226,13 +226,14 @@ struct BootReport {
 // any session log.
 class ContainerLogCheck final : public LineSink {
 public:
-    explicit ContainerLogCheck(TrustStore& trust)
-        : m_trust(trust)
-    {}
+    // threads: for the signature checks (audit_threads() when 0).
+    explicit ContainerLogCheck(TrustStore& trust, unsigned threads = 0);
 
     // Starts a container log (one per CloudWatch stream / file).
     void begin_log(const LogIdentity& id);
 
+    // Candidate lines are taken in batches: their markers are extracted and their signatures
+    // checked on several threads, then each line is judged in order on this one (process).
     void on_candidate(const CandidateLine& line) override;
 
     // After the last container log: verifies deferred markers, runs the boot chains.
@@ -258,7 +259,31 @@ private:
         std::string payload;
         marker::Signature sig{};
         std::string where;
+        // As in Candidate: a check done ahead, on several threads, under the key then trusted.
+        marker::PublicKey checked_pub{};
+        bool checked = false;
+        bool valid = false;
     };
+
+    // A candidate line waiting in the batch. prepare() (any thread) fills clean, ex (views into
+    // clean: the object is not moved afterwards) and, when the marker's kid named a trusted key
+    // at the time, the result of its signature check under that key.
+    struct Candidate {
+        std::string text;
+        std::string where;
+        std::string clean;
+        marker::Extracted ex;
+        marker::PublicKey checked_pub{};
+        bool checked = false;
+        bool valid = false;
+    };
+
+    void prepare(Candidate& c) const;
+    void flush();
+    void process(Candidate& c);
+    // The signature check of c's marker under pub: the one prepare() did if it was under the
+    // same key, else done now. Either way the signature has been checked exactly once.
+    static bool signature_ok(const Candidate& c, const marker::PublicKey& pub);
 
     // The key trust of one container-log stream: its current key and whether that key's
     // shutdown was verified; later boot markers not preceded by one wait in `successor`.
@@ -286,6 +311,8 @@ private:
     std::map<std::string, Stream, std::less<>> m_streams; // by container-log source
     RecIndex m_recs;
     std::uint64_t m_signatures = 0;
+    unsigned m_threads = 1;
+    std::vector<Candidate> m_batch;
 };
 
 // The name of a key trust for reports ("given", "first-boot", "restart", "KEY-UNPROVEN",
