@@ -173,12 +173,10 @@ void ContentCheck::normalised(std::string_view bytes)
     const std::string_view body = bytes.substr(0, last_nl + 1);
     std::size_t pos = first_nl + 1;
     while (pos < body.size()) {
-        const void* hit = ::memmem(
-            body.data() + pos, body.size() - pos, marker::k_magic.data(), marker::k_magic.size());
-        if (hit == nullptr) {
+        const std::size_t at = find_magic(body, pos);
+        if (at == std::string_view::npos) {
             break;
         }
-        const auto at = static_cast<std::size_t>(static_cast<const char*>(hit) - body.data());
         const std::size_t line_begin = body.rfind('\n', at) + 1; // there is one before `at`
         const std::size_t line_end_at = find_lf(body, at);
         m_line_start = base + line_begin;

@@ -18,17 +18,6 @@ constexpr std::string_view k_magic = marker::k_magic;
 // What a marker starts with; a bare mention of the word (a user grepping for markers) is not.
 constexpr std::string_view k_marker_start = "EXECMARK1 {";
 
-std::size_t find_magic(std::string_view text, std::size_t from = 0)
-{
-    if (from >= text.size()) {
-        return std::string_view::npos;
-    }
-    const void* at =
-        ::memmem(text.data() + from, text.size() - from, k_magic.data(), k_magic.size());
-    return at == nullptr ? std::string_view::npos
-                         : static_cast<std::size_t>(static_cast<const char*>(at) - text.data());
-}
-
 // Length of the longest proper beginning of the magic that text ends with (0 when none).
 std::size_t partial_magic_suffix(std::string_view text)
 {
@@ -41,6 +30,42 @@ std::size_t partial_magic_suffix(std::string_view text)
 }
 
 } // namespace
+
+std::size_t find_magic(std::string_view text, std::size_t from)
+{
+    if (from >= text.size() || text.size() - from < k_magic.size()) {
+        return std::string_view::npos;
+    }
+    const char* p = text.data();
+    const std::size_t n = text.size();
+    std::size_t i = from;
+#if defined(__SSE2__)
+    // 16 positions a step: a candidate has the magic's first byte at i and its last at i + 8;
+    // only candidates are compared in full. This runs over every byte of every input.
+    constexpr std::size_t last = k_magic.size() - 1;
+    const __m128i first_byte = _mm_set1_epi8(k_magic.front());
+    const __m128i last_byte = _mm_set1_epi8(k_magic.back());
+    while (n - i >= 16 + last) {
+        const __m128i a =
+            _mm_loadu_si128(static_cast<const __m128i*>(static_cast<const void*>(p + i)));
+        const __m128i b =
+            _mm_loadu_si128(static_cast<const __m128i*>(static_cast<const void*>(p + i + last)));
+        auto mask = static_cast<unsigned>(_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(a, first_byte), _mm_cmpeq_epi8(b, last_byte))));
+        while (mask != 0) {
+            const auto bit = static_cast<std::size_t>(__builtin_ctz(mask));
+            if (std::memcmp(p + i + bit + 1, k_magic.data() + 1, last - 1) == 0) {
+                return i + bit;
+            }
+            mask &= mask - 1;
+        }
+        i += 16;
+    }
+#endif
+    const void* at = ::memmem(p + i, n - i, k_magic.data(), k_magic.size());
+    return at == nullptr ? std::string_view::npos
+                         : static_cast<std::size_t>(static_cast<const char*>(at) - p);
+}
 
 // Line numbers need every newline counted, so this runs over all the
 // input: 16 bytes a step (SSE2, baseline x86-64), byte counters folded every 255 steps.

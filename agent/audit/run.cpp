@@ -2,6 +2,7 @@
 #include <agent/audit/cloudtrail.hpp>
 #include <agent/audit/formats.hpp>
 #include <agent/audit/log_reader.hpp>
+#include <agent/audit/parallel.hpp>
 #include <agent/audit/render.hpp>
 #include <agent/audit/run.hpp>
 #include <agent/audit/timeline.hpp>
@@ -28,6 +29,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Bytes of session logs read ahead of their content checks (the work pool's queue).
+constexpr std::size_t k_content_queue_bytes = 16 * 1024 * 1024;
 // Minimum time between two progress updates.
 constexpr std::chrono::milliseconds k_progress_interval{200};
 
@@ -289,12 +292,15 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
     });
     container.finish();
 
-    // 2. Session logs.
+    // 2. Session logs. Their content checks (normalisation and hashing: most of the work) run
+    // on all cores, one strand per log; everything else stays on this thread, in input order.
     SessionBootKeys boot_keys;
+    WorkPool pool(audit_threads(), k_content_queue_bytes);
     ContentOptions content;
     if (options.audit) {
         content.recordings = &container.recordings();
         content.timeline_sid = options.timeline;
+        content.pool = &pool;
     }
     SessionRouter session_router(trust, boot_keys, content);
     ReadOptions session_options;

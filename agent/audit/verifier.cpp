@@ -229,23 +229,108 @@ SessionLogCheck::SessionLogCheck(LogIdentity id,
                 trust,
                 it == content.recordings->end() ? nullptr : &it->second,
                 capture);
+            m_content_open = true;
+            if (content.pool != nullptr && !content.pool->inline_only()) {
+                m_pool = content.pool;
+                m_strand = std::make_unique<WorkPool::Strand>();
+            }
         }
     }
 }
 
-SessionLogCheck::~SessionLogCheck() = default;
+SessionLogCheck::~SessionLogCheck()
+{
+    if (m_strand) {
+        m_pool->discard(*m_strand); // its tasks use m_content
+    }
+}
+
+void SessionLogCheck::content_task(std::function<void()> task, std::size_t cost)
+{
+    if (m_strand) {
+        m_pool->post(*m_strand, std::move(task), cost);
+    } else {
+        task();
+    }
+}
 
 void SessionLogCheck::on_raw(std::string_view bytes)
 {
-    if (m_content) {
-        m_content->raw(bytes);
+    if (!m_content_open) {
+        return;
     }
+    if (!m_strand) {
+        m_content->raw(bytes);
+        return;
+    }
+    // The reader's buffer is reused for its next chunk: the task gets a copy.
+    content_task([content = m_content.get(), chunk = std::string(bytes)] { content->raw(chunk); },
+                 bytes.size());
 }
 
 void SessionLogCheck::on_event(std::string_view message)
 {
-    if (m_content) {
+    if (!m_content_open) {
+        return;
+    }
+    if (!m_strand) {
         m_content->event(message);
+        return;
+    }
+    // Events are small: they go to the strand in batches.
+    m_events.emplace_back(message);
+    m_events_bytes += message.size();
+    if (m_events_bytes >= k_read_chunk_bytes) {
+        post_events();
+    }
+}
+
+void SessionLogCheck::post_events()
+{
+    if (m_events.empty()) {
+        return;
+    }
+    content_task(
+        [content = m_content.get(), events = std::move(m_events)] {
+            for (const std::string& message : events) {
+                content->event(message);
+            }
+        },
+        m_events_bytes);
+    m_events.clear();
+    m_events_bytes = 0;
+}
+
+void SessionLogCheck::end_content()
+{
+    if (!m_content_open) {
+        return;
+    }
+    post_events();
+    m_content_open = false;
+    m_content_ended = true;
+    // The check's buffers are freed as soon as it is done.
+    content_task(
+        [this] {
+            m_content_verdict = m_content->finish();
+            m_content.reset();
+        },
+        0);
+}
+
+void SessionLogCheck::collect_content()
+{
+    if (!m_content_ended) {
+        return;
+    }
+    if (m_strand) {
+        m_pool->wait(*m_strand);
+    }
+    m_content_ended = false;
+    m_verdict.content = std::move(m_content_verdict);
+    for (const Problem& p : m_verdict.content.problems) {
+        m_verdict.findings.add(p.finding);
+        m_verdict.problems.push_back(p);
     }
 }
 
@@ -399,26 +484,14 @@ void SessionLogCheck::on_candidate(const CandidateLine& line)
     }
 }
 
-void SessionLogCheck::finish_content()
-{
-    if (!m_content) {
-        return;
-    }
-    m_verdict.content = m_content->finish();
-    m_content.reset();
-    for (const Problem& p : m_verdict.content.problems) {
-        m_verdict.findings.add(p.finding);
-        m_verdict.problems.push_back(p);
-    }
-}
-
 void SessionLogCheck::end_input(const LogEnd& end)
 {
     if (m_verdict.id.key.starts_with("file:")) {
         // A file is a whole log (only CloudWatch streams and export directories go on in
         // another input): its content check ends here, and its buffers are freed at once, so
-        // that memory does not grow with the number of session logs read.
-        finish_content();
+        // that memory does not grow with the number of session logs read. With a pool it
+        // finishes on a worker; finish() collects the verdict.
+        end_content();
     }
     ++m_inputs;
     m_verdict.end.units += end.units;
@@ -429,6 +502,9 @@ void SessionLogCheck::end_input(const LogEnd& end)
 
 LogVerdict SessionLogCheck::finish(const SessionBootKeys& boot_keys)
 {
+    // A content check ended with its file: its findings come first, as they were added when
+    // the file ended (the FORGED notes below never touch them).
+    collect_content();
     for (Problem& p : m_verdict.problems) {
         if (p.finding != Finding::forged) {
             continue;
@@ -451,7 +527,8 @@ LogVerdict SessionLogCheck::finish(const SessionBootKeys& boot_keys)
             ++m_verdict.more_problems;
         }
     }
-    finish_content();
+    end_content();
+    collect_content();
     if (m_verdict.id.own_sid.empty()) {
         m_verdict.findings.add(Finding::unbound);
         m_verdict.problems.push_back(

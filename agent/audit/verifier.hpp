@@ -7,12 +7,14 @@
 
 #include <agent/audit/lines.hpp>
 #include <agent/audit/log_reader.hpp>
+#include <agent/audit/parallel.hpp>
 #include <agent/audit/recording.hpp>
 #include <agent/audit/status.hpp>
 #include <agent/marker/marker.hpp>
 #include <agent/util/result.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -149,12 +151,14 @@ struct LogVerdict {
 using SessionBootKeys = std::set<std::string, std::less<>>;
 
 class ContentCheck;
+class WorkPool;
 
 // What the content check needs (audit only): the container logs' rec markers, and whether to
 // keep the region's text for a timeline of one session.
 struct ContentOptions {
     const RecIndex* recordings = nullptr; // null: no content check (verify)
     std::string timeline_sid;             // keep the text of this session's region
+    WorkPool* pool = nullptr;             // run the content checks there (else: at once)
 };
 
 // Checks one session log, line by line (LineSink), then finish().
@@ -186,7 +190,13 @@ public:
 private:
     void problem(Finding f, const LineLocation& where, std::string detail);
     std::string where_text(const LineLocation& where) const;
-    void finish_content();
+    // The content check runs in its own strand of the pool when there is one (every access to
+    // m_content goes through it); its verdict is merged when collected, in the same place of
+    // the verdict as without a pool.
+    void content_task(std::function<void()> task, std::size_t cost);
+    void post_events();
+    void end_content();
+    void collect_content();
 
     LogVerdict m_verdict;
     const TrustStore& m_trust;
@@ -196,6 +206,13 @@ private:
     std::uint64_t m_signatures = 0;
     std::uint64_t m_inputs = 0;
     std::unique_ptr<ContentCheck> m_content;
+    WorkPool* m_pool = nullptr;
+    std::unique_ptr<WorkPool::Strand> m_strand;
+    bool m_content_open = false;       // a content check takes bytes
+    bool m_content_ended = false;      // ended: its verdict is to be collected
+    ContentVerdict m_content_verdict;  // set by the strand's last task
+    std::vector<std::string> m_events; // CloudWatch messages not yet posted
+    std::size_t m_events_bytes = 0;
 };
 
 // What a container log says about one SSM session (exec.seen / exec.gone markers).
