@@ -295,12 +295,13 @@ util::Result<AuditOutcome> run_audit(const AuditOptions& options, std::FILE* pro
     // 2. Session logs. Their content checks (normalisation and hashing: most of the work) run
     // on all cores, one strand per log; everything else stays on this thread, in input order.
     SessionBootKeys boot_keys;
-    WorkPool pool(audit_threads(), k_content_queue_bytes);
+    std::optional<WorkPool> pool; // before the router: its checks' strands must go first
     ContentOptions content;
     if (options.audit) {
+        pool.emplace(audit_threads(), k_content_queue_bytes);
         content.recordings = &container.recordings();
         content.timeline_sid = options.timeline;
-        content.pool = &pool;
+        content.pool = &*pool;
     }
     SessionRouter session_router(trust, boot_keys, content);
     ReadOptions session_options;
