@@ -11,11 +11,6 @@ namespace execmark::audit {
 
 namespace {
 
-std::uint64_t count_lf(std::string_view bytes)
-{
-    return static_cast<std::uint64_t>(std::count(bytes.begin(), bytes.end(), '\n'));
-}
-
 std::string lines_text(std::uint64_t from, std::uint64_t to)
 {
     if (to <= from) {
@@ -102,69 +97,127 @@ bool ContentCheck::own_marker(std::string_view line, std::string_view ev) const
     return fields && fields->kid == key->kid && fields->ev == ev && fields->sid == m_sid;
 }
 
+namespace {
+
+// Appends bytes to the window of a line: it keeps the line's last k_window_bytes.
+void window_append(std::string& window, std::string_view bytes)
+{
+    if (bytes.size() >= k_window_bytes) {
+        window.assign(bytes.substr(bytes.size() - k_window_bytes));
+        return;
+    }
+    window.append(bytes);
+    if (window.size() > k_window_bytes) {
+        window.erase(0, window.size() - k_window_bytes);
+    }
+}
+
+std::string_view window_of(std::string_view line)
+{
+    return line.size() > k_window_bytes ? line.substr(line.size() - k_window_bytes) : line;
+}
+
+std::size_t find_lf(std::string_view bytes, std::size_t from)
+{
+    const void* nl = std::memchr(bytes.data() + from, '\n', bytes.size() - from);
+    return nl == nullptr ? std::string_view::npos
+                         : static_cast<std::size_t>(static_cast<const char*>(nl) - bytes.data());
+}
+
+} // namespace
+
 void ContentCheck::normalised(std::string_view bytes)
 {
-    while (!bytes.empty()) {
-        const void* nl = std::memchr(bytes.data(), '\n', bytes.size());
-        const std::size_t n =
-            nl == nullptr
-                ? bytes.size()
-                : static_cast<std::size_t>(static_cast<const char*>(nl) - bytes.data()) + 1;
-        const std::string_view seg = bytes.substr(0, n);
-        bytes.remove_prefix(n);
-        if (m_where == Where::in_region) {
-            region_bytes(seg);
+    // Before the region, line by line: the open marker is near the top.
+    while (!bytes.empty() && m_where == Where::before_open) {
+        const std::size_t nl = find_lf(bytes, 0);
+        if (nl == std::string_view::npos) {
+            m_line_cut = m_line_cut || m_line.size() + bytes.size() > k_window_bytes;
+            window_append(m_line, bytes);
+            return;
         }
-        const std::string_view text = nl == nullptr ? seg : seg.substr(0, seg.size() - 1);
-        if (text.size() >= k_window_bytes) {
-            m_line_cut = m_line_cut || text.size() > k_window_bytes || !m_line.empty();
-            m_line.assign(text.substr(text.size() - k_window_bytes));
+        const std::string_view text = bytes.substr(0, nl);
+        std::string_view line;
+        m_line_cut = m_line_cut || m_line.size() + text.size() > k_window_bytes;
+        if (m_line.empty()) {
+            line = window_of(text);
         } else {
-            m_line.append(text);
-            if (m_line.size() > k_window_bytes) {
-                m_line.erase(0, m_line.size() - k_window_bytes);
-                m_line_cut = true;
-            }
+            window_append(m_line, text);
+            line = m_line;
         }
-        if (nl != nullptr) {
-            ++m_lines;
-            line_end();
-        }
+        bytes.remove_prefix(nl + 1);
+        ++m_lines;
+        line_end(line);
+        m_line.clear();
+        m_line_cut = false;
     }
-}
-
-void ContentCheck::line_end()
-{
-    if (m_where == Where::before_open) {
-        if (own_marker(m_line, marker::k_ev_open)) {
-            open_found();
-            m_line_start = 0;
-        } else if (m_pre_cut || m_line_cut
-                   || m_pre.size() + m_line.size() >= k_max_pre_open_bytes) {
-            m_pre_cut = true;
-        } else {
-            m_pre.append(m_line);
-            m_pre.push_back('\n');
-        }
+    if (bytes.empty()) {
+        return;
+    }
+    // In the region every byte is hashed, in as few pieces as the checkpoints allow; only lines
+    // holding EXECMARK1 (close markers) and where the last line starts matter of the lines.
+    // (m_lines is not counted here: nothing reads it once the region has begun.)
+    const std::uint64_t base = m_chain.offset();
+    region_bytes(bytes);
+    const std::size_t first_nl = find_lf(bytes, 0);
+    if (first_nl == std::string_view::npos) {
+        window_append(m_line, bytes);
+        return;
+    }
+    // The line that began before these bytes (or at their start).
+    const std::string_view first = bytes.substr(0, first_nl);
+    if (m_line.empty()) {
+        line_end(window_of(first));
     } else {
-        if (own_marker(m_line, marker::k_ev_close)) {
-            m_close_at = m_line_start == 0 ? 0 : m_line_start - 1;
-            m_verdict.close_found = true;
-        }
-        m_line_start = m_chain.offset();
+        window_append(m_line, first);
+        line_end(m_line);
     }
     m_line.clear();
-    m_line_cut = false;
+    m_line_start = base + first_nl + 1;
+    // Complete lines inside these bytes: only those with EXECMARK1 in them are looked at.
+    const std::size_t last_nl = bytes.rfind('\n');
+    const std::string_view body = bytes.substr(0, last_nl + 1);
+    std::size_t pos = first_nl + 1;
+    while (pos < body.size()) {
+        const std::size_t at = find_magic(body, pos);
+        if (at == std::string_view::npos) {
+            break;
+        }
+        const std::size_t line_begin = body.rfind('\n', at) + 1; // there is one before `at`
+        const std::size_t line_end_at = find_lf(body, at);
+        m_line_start = base + line_begin;
+        line_end(window_of(body.substr(line_begin, line_end_at - line_begin)));
+        pos = line_end_at + 1;
+    }
+    m_line_start = base + last_nl + 1;
+    window_append(m_line, bytes.substr(last_nl + 1));
 }
 
-// The line in m_line holds the session's open: the region starts after it; what came before is
-// judged (pre_open_problem).
-void ContentCheck::open_found()
+void ContentCheck::line_end(std::string_view line)
+{
+    if (m_where == Where::before_open) {
+        if (own_marker(line, marker::k_ev_open)) {
+            open_found(line);
+            m_line_start = 0;
+        } else if (m_pre_cut || m_line_cut || m_pre.size() + line.size() >= k_max_pre_open_bytes) {
+            m_pre_cut = true;
+        } else {
+            m_pre.append(line);
+            m_pre.push_back('\n');
+        }
+    } else if (own_marker(line, marker::k_ev_close)) {
+        m_close_at = m_line_start == 0 ? 0 : m_line_start - 1;
+        m_verdict.close_found = true;
+    }
+}
+
+// line holds the session's open: the region starts after it; what came before is judged
+// (pre_open_problem).
+void ContentCheck::open_found(std::string_view line)
 {
     m_where = Where::in_region;
     m_verdict.checked = true;
     m_region_start_lines = m_lines;
-    const std::string_view line = m_line;
     if (auto why = pre_open_problem(m_pre,
                                     line.substr(0, line.find(marker::k_magic)),
                                     m_pre_cut || m_line_cut,
@@ -179,7 +232,7 @@ void ContentCheck::open_found()
 void ContentCheck::take(std::string_view bytes)
 {
     m_chain.update(bytes);
-    m_region_lines += count_lf(bytes);
+    m_region_lines += count_newlines(bytes);
     if (m_capture) {
         const std::size_t room =
             k_max_timeline_bytes - std::min(k_max_timeline_bytes, m_verdict.region.size());
@@ -233,7 +286,7 @@ ContentVerdict ContentCheck::finish()
         m_cloudwatch->finish();
     }
     if (m_where == Where::before_open && own_marker(m_line, marker::k_ev_open)) {
-        open_found(); // the open line is the last one: an empty region
+        open_found(m_line); // the open line is the last one: an empty region
     } else if (m_where == Where::in_region && !m_line.empty()
                && own_marker(m_line, marker::k_ev_close)) {
         m_close_at = m_line_start == 0 ? 0 : m_line_start - 1;

@@ -50,8 +50,8 @@ public:
 private:
     enum class Where { before_open, in_region };
 
-    void line_end();
-    void open_found();
+    void line_end(std::string_view line);
+    void open_found(std::string_view line);
     void region_bytes(std::string_view bytes);
     void take(std::string_view bytes);
     void judge();

@@ -253,7 +253,7 @@ util::Status Input::detect_gzip()
 util::Result<std::string_view> Input::peek(std::size_t n)
 {
     n = std::min(n, k_read_chunk_bytes);
-    std::string buf(k_read_chunk_bytes, '\0');
+    std::string buf(n, '\0');
     while (m_peeked.size() - m_peek_pos < n) {
         auto got = m_source->read(std::span<char>(buf.data(), n - (m_peeked.size() - m_peek_pos)));
         if (!got) {

@@ -18,17 +18,6 @@ constexpr std::string_view k_magic = marker::k_magic;
 // What a marker starts with; a bare mention of the word (a user grepping for markers) is not.
 constexpr std::string_view k_marker_start = "EXECMARK1 {";
 
-std::size_t find_magic(std::string_view text, std::size_t from = 0)
-{
-    if (from >= text.size()) {
-        return std::string_view::npos;
-    }
-    const void* at =
-        ::memmem(text.data() + from, text.size() - from, k_magic.data(), k_magic.size());
-    return at == nullptr ? std::string_view::npos
-                         : static_cast<std::size_t>(static_cast<const char*>(at) - text.data());
-}
-
 // Length of the longest proper beginning of the magic that text ends with (0 when none).
 std::size_t partial_magic_suffix(std::string_view text)
 {
@@ -40,10 +29,50 @@ std::size_t partial_magic_suffix(std::string_view text)
     return 0;
 }
 
-// Newlines in [p, p + n). Line numbers need every newline counted, so this runs over all the
-// input: 16 bytes a step (SSE2, baseline x86-64), byte counters folded every 255 steps.
-std::uint64_t count_newlines(const char* p, std::size_t n)
+} // namespace
+
+std::size_t find_magic(std::string_view text, std::size_t from)
 {
+    if (from >= text.size() || text.size() - from < k_magic.size()) {
+        return std::string_view::npos;
+    }
+    const char* p = text.data();
+    const std::size_t n = text.size();
+    std::size_t i = from;
+#if defined(__SSE2__)
+    // 16 positions a step: a candidate has the magic's first byte at i and its last at i + 8;
+    // only candidates are compared in full. This runs over every byte of every input.
+    constexpr std::size_t last = k_magic.size() - 1;
+    const __m128i first_byte = _mm_set1_epi8(k_magic.front());
+    const __m128i last_byte = _mm_set1_epi8(k_magic.back());
+    while (n - i >= 16 + last) {
+        const __m128i a =
+            _mm_loadu_si128(static_cast<const __m128i*>(static_cast<const void*>(p + i)));
+        const __m128i b =
+            _mm_loadu_si128(static_cast<const __m128i*>(static_cast<const void*>(p + i + last)));
+        auto mask = static_cast<unsigned>(_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(a, first_byte), _mm_cmpeq_epi8(b, last_byte))));
+        while (mask != 0) {
+            const auto bit = static_cast<std::size_t>(__builtin_ctz(mask));
+            if (std::memcmp(p + i + bit + 1, k_magic.data() + 1, last - 1) == 0) {
+                return i + bit;
+            }
+            mask &= mask - 1;
+        }
+        i += 16;
+    }
+#endif
+    const void* at = ::memmem(p + i, n - i, k_magic.data(), k_magic.size());
+    return at == nullptr ? std::string_view::npos
+                         : static_cast<std::size_t>(static_cast<const char*>(at) - p);
+}
+
+// Line numbers need every newline counted, so this runs over all the
+// input: 16 bytes a step (SSE2, baseline x86-64), byte counters folded every 255 steps.
+std::uint64_t count_newlines(std::string_view bytes)
+{
+    const char* p = bytes.data();
+    const std::size_t n = bytes.size();
     std::uint64_t total = 0;
     std::size_t i = 0;
 #if defined(__SSE2__)
@@ -53,10 +82,10 @@ std::uint64_t count_newlines(const char* p, std::size_t n)
         __m128i counts = zero;
         const std::size_t steps = std::min<std::size_t>((n - i) / 16, 255);
         for (std::size_t s = 0; s < steps; ++s, i += 16) {
-            const __m128i bytes =
+            const __m128i block =
                 _mm_loadu_si128(static_cast<const __m128i*>(static_cast<const void*>(p + i)));
             // A match is 0xFF, i.e. -1: subtracting it adds one to that byte's counter.
-            counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(bytes, newline));
+            counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(block, newline));
         }
         const __m128i sums = _mm_sad_epu8(counts, zero);
         total += static_cast<std::uint64_t>(_mm_cvtsi128_si64(sums))
@@ -68,8 +97,6 @@ std::uint64_t count_newlines(const char* p, std::size_t n)
     }
     return total;
 }
-
-} // namespace
 
 void LineWindow::append(std::string_view bytes)
 {
@@ -128,7 +155,7 @@ void TextScanner::feed(std::string_view data)
         }
         const std::size_t at = find_magic(data, pos);
         const std::size_t region_end = at == std::string_view::npos ? data.size() : at;
-        m_line += count_newlines(data.data() + pos, region_end - pos);
+        m_line += count_newlines(data.substr(pos, region_end - pos));
         if (at != std::string_view::npos) {
             m_in_candidate = true;
             m_window.start();

@@ -133,6 +133,12 @@ private:
     std::uint64_t m_event = 0;
 };
 
+// Position of the first "EXECMARK1" in text at or after from (npos when none).
+std::size_t find_magic(std::string_view text, std::size_t from = 0);
+
+// Newlines in bytes (SSE2 where available: this runs over every byte of every input).
+std::uint64_t count_newlines(std::string_view bytes);
+
 // Whether a well-formed marker (signed or unsigned, before any signature check) ends this line
 // once terminal controls are removed.
 bool ends_with_wellformed_marker(std::string_view raw_line);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <agent/audit/content.hpp>
+#include <agent/audit/parallel.hpp>
 #include <agent/audit/terminal.hpp>
 #include <agent/audit/verifier.hpp>
 #include <agent/util/error.hpp>
@@ -10,6 +11,8 @@ namespace execmark::audit {
 
 namespace {
 
+// Candidate lines of a container log whose signatures are checked together (on several threads).
+constexpr std::size_t k_verify_batch = 1024;
 constexpr std::string_view k_marker_start = "EXECMARK1 {";
 constexpr std::string_view k_kid_key = ",\"kid\":\"";
 // The kid is within the first bytes of a payload: {"v":1,"ev":"exec.seen","ts":"...","kid":
@@ -226,23 +229,108 @@ SessionLogCheck::SessionLogCheck(LogIdentity id,
                 trust,
                 it == content.recordings->end() ? nullptr : &it->second,
                 capture);
+            m_content_open = true;
+            if (content.pool != nullptr && !content.pool->inline_only()) {
+                m_pool = content.pool;
+                m_strand = std::make_unique<WorkPool::Strand>();
+            }
         }
     }
 }
 
-SessionLogCheck::~SessionLogCheck() = default;
+SessionLogCheck::~SessionLogCheck()
+{
+    if (m_strand) {
+        m_pool->discard(*m_strand); // its tasks use m_content
+    }
+}
+
+void SessionLogCheck::content_task(std::function<void()> task, std::size_t cost)
+{
+    if (m_strand) {
+        m_pool->post(*m_strand, std::move(task), cost);
+    } else {
+        task();
+    }
+}
 
 void SessionLogCheck::on_raw(std::string_view bytes)
 {
-    if (m_content) {
-        m_content->raw(bytes);
+    if (!m_content_open) {
+        return;
     }
+    if (!m_strand) {
+        m_content->raw(bytes);
+        return;
+    }
+    // The reader's buffer is reused for its next chunk: the task gets a copy.
+    content_task([content = m_content.get(), chunk = std::string(bytes)] { content->raw(chunk); },
+                 bytes.size());
 }
 
 void SessionLogCheck::on_event(std::string_view message)
 {
-    if (m_content) {
+    if (!m_content_open) {
+        return;
+    }
+    if (!m_strand) {
         m_content->event(message);
+        return;
+    }
+    // Events are small: they go to the strand in batches.
+    m_events.emplace_back(message);
+    m_events_bytes += message.size();
+    if (m_events_bytes >= k_read_chunk_bytes) {
+        post_events();
+    }
+}
+
+void SessionLogCheck::post_events()
+{
+    if (m_events.empty()) {
+        return;
+    }
+    content_task(
+        [content = m_content.get(), events = std::move(m_events)] {
+            for (const std::string& message : events) {
+                content->event(message);
+            }
+        },
+        m_events_bytes);
+    m_events.clear();
+    m_events_bytes = 0;
+}
+
+void SessionLogCheck::end_content()
+{
+    if (!m_content_open) {
+        return;
+    }
+    post_events();
+    m_content_open = false;
+    m_content_ended = true;
+    // The check's buffers are freed as soon as it is done.
+    content_task(
+        [this] {
+            m_content_verdict = m_content->finish();
+            m_content.reset();
+        },
+        0);
+}
+
+void SessionLogCheck::collect_content()
+{
+    if (!m_content_ended) {
+        return;
+    }
+    if (m_strand) {
+        m_pool->wait(*m_strand);
+    }
+    m_content_ended = false;
+    m_verdict.content = std::move(m_content_verdict);
+    for (const Problem& p : m_verdict.content.problems) {
+        m_verdict.findings.add(p.finding);
+        m_verdict.problems.push_back(p);
     }
 }
 
@@ -396,26 +484,14 @@ void SessionLogCheck::on_candidate(const CandidateLine& line)
     }
 }
 
-void SessionLogCheck::finish_content()
-{
-    if (!m_content) {
-        return;
-    }
-    m_verdict.content = m_content->finish();
-    m_content.reset();
-    for (const Problem& p : m_verdict.content.problems) {
-        m_verdict.findings.add(p.finding);
-        m_verdict.problems.push_back(p);
-    }
-}
-
 void SessionLogCheck::end_input(const LogEnd& end)
 {
     if (m_verdict.id.key.starts_with("file:")) {
         // A file is a whole log (only CloudWatch streams and export directories go on in
         // another input): its content check ends here, and its buffers are freed at once, so
-        // that memory does not grow with the number of session logs read.
-        finish_content();
+        // that memory does not grow with the number of session logs read. With a pool it
+        // finishes on a worker; finish() collects the verdict.
+        end_content();
     }
     ++m_inputs;
     m_verdict.end.units += end.units;
@@ -426,6 +502,9 @@ void SessionLogCheck::end_input(const LogEnd& end)
 
 LogVerdict SessionLogCheck::finish(const SessionBootKeys& boot_keys)
 {
+    // A content check ended with its file: its findings come first, as they were added when
+    // the file ended (the FORGED notes below never touch them).
+    collect_content();
     for (Problem& p : m_verdict.problems) {
         if (p.finding != Finding::forged) {
             continue;
@@ -448,7 +527,8 @@ LogVerdict SessionLogCheck::finish(const SessionBootKeys& boot_keys)
             ++m_verdict.more_problems;
         }
     }
-    finish_content();
+    end_content();
+    collect_content();
     if (m_verdict.id.own_sid.empty()) {
         m_verdict.findings.add(Finding::unbound);
         m_verdict.problems.push_back(
@@ -459,8 +539,14 @@ LogVerdict SessionLogCheck::finish(const SessionBootKeys& boot_keys)
     return std::move(m_verdict);
 }
 
+ContainerLogCheck::ContainerLogCheck(TrustStore& trust, unsigned threads)
+    : m_trust(trust)
+    , m_threads(threads == 0 ? audit_threads() : threads)
+{}
+
 void ContainerLogCheck::begin_log(const LogIdentity& id)
 {
+    flush(); // the batch belongs to the previous log
     m_log = id;
 }
 
@@ -487,11 +573,58 @@ BootReport& ContainerLogCheck::boot_for(std::string_view kid)
 
 void ContainerLogCheck::on_candidate(const CandidateLine& line)
 {
-    const std::string where = line.where.event != 0
-                                  ? m_log.source + " event " + std::to_string(line.where.event)
-                                  : m_log.source + ":" + std::to_string(line.where.line);
-    const std::string clean = strip_terminal_controls(line.text);
-    const marker::Extracted ex = marker::extract(clean);
+    if (m_batch.capacity() < k_verify_batch) {
+        m_batch.reserve(k_verify_batch); // never reallocated: prepared views stay valid
+    }
+    Candidate& c = m_batch.emplace_back();
+    c.text.assign(line.text);
+    c.where = line.where.event != 0 ? m_log.source + " event " + std::to_string(line.where.event)
+                                    : m_log.source + ":" + std::to_string(line.where.line);
+    if (m_batch.size() == k_verify_batch) {
+        flush();
+    }
+}
+
+void ContainerLogCheck::prepare(Candidate& c) const
+{
+    c.clean = strip_terminal_controls(c.text);
+    c.ex = marker::extract(c.clean);
+    if (c.ex.status != marker::ExtractStatus::ok || !c.ex.is_signed) {
+        return;
+    }
+    // The trust store is only read while a batch is prepared (process() runs afterwards).
+    if (const TrustedKey* key = m_trust.find(kid_hint(c.ex.payload)); key != nullptr) {
+        c.checked_pub = key->pub;
+        c.valid = marker::verify(c.ex.payload, c.ex.signature, key->pub);
+        c.checked = true;
+    }
+}
+
+bool ContainerLogCheck::signature_ok(const Candidate& c, const marker::PublicKey& pub)
+{
+    if (c.checked && c.checked_pub == pub) {
+        return c.valid;
+    }
+    return marker::verify(c.ex.payload, c.ex.signature, pub);
+}
+
+void ContainerLogCheck::flush()
+{
+    if (m_batch.empty()) {
+        return;
+    }
+    parallel_for(m_batch.size(), m_threads, [this](std::size_t i) { prepare(m_batch[i]); });
+    for (Candidate& c : m_batch) {
+        process(c);
+    }
+    m_batch.clear();
+}
+
+void ContainerLogCheck::process(Candidate& c)
+{
+    const std::string& where = c.where;
+    const std::string& clean = c.clean;
+    const marker::Extracted& ex = c.ex;
     if (ex.status == marker::ExtractStatus::none) {
         return;
     }
@@ -508,7 +641,7 @@ void ContainerLogCheck::on_candidate(const CandidateLine& line)
     const std::string_view kid = kid_hint(ex.payload);
     if (const TrustedKey* key = m_trust.find(kid); key != nullptr) {
         ++m_signatures;
-        if (!marker::verify(ex.payload, ex.signature, key->pub)) {
+        if (!signature_ok(c, key->pub)) {
             problem(Finding::forged, where, "signature does not verify under key " + key->kid);
             return;
         }
@@ -530,7 +663,7 @@ void ContainerLogCheck::on_candidate(const CandidateLine& line)
         ++m_signatures;
         if (!pub || marker::key_id(*pub) != fields->kid
             || fields->sid != std::string(marker::k_boot_sid_prefix) + fields->kid
-            || !marker::verify(ex.payload, ex.signature, *pub)) {
+            || !signature_ok(c, *pub)) {
             problem(Finding::forged, where, "boot marker is not signed by the key it carries");
             return;
         }
@@ -731,6 +864,7 @@ void ContainerLogCheck::verified(const marker::Fields& fields,
 
 void ContainerLogCheck::finish()
 {
+    flush();
     for (auto& [source, stream] : m_streams) {
         for (const std::string& successor : stream.successors) {
             if (const TrustedKey* k = m_trust.find(successor); k != nullptr) {
@@ -740,6 +874,14 @@ void ContainerLogCheck::finish()
     }
     std::vector<Deferred> deferred = std::move(m_deferred);
     m_deferred.clear();
+    parallel_for(deferred.size(), m_threads, [&](std::size_t i) {
+        Deferred& d = deferred[i];
+        if (const TrustedKey* key = m_trust.find(kid_hint(d.payload)); key != nullptr) {
+            d.checked_pub = key->pub;
+            d.valid = marker::verify(d.payload, d.sig, key->pub);
+            d.checked = true;
+        }
+    });
     for (const Deferred& d : deferred) {
         const TrustedKey* key = m_trust.find(kid_hint(d.payload));
         if (key == nullptr) {
@@ -751,7 +893,10 @@ void ContainerLogCheck::finish()
             continue;
         }
         ++m_signatures;
-        if (!marker::verify(d.payload, d.sig, key->pub)) {
+        const bool valid = d.checked && d.checked_pub == key->pub
+                               ? d.valid
+                               : marker::verify(d.payload, d.sig, key->pub);
+        if (!valid) {
             problem(Finding::forged, d.where, "signature does not verify under key " + key->kid);
             continue;
         }

@@ -7,12 +7,14 @@
 
 #include <agent/audit/lines.hpp>
 #include <agent/audit/log_reader.hpp>
+#include <agent/audit/parallel.hpp>
 #include <agent/audit/recording.hpp>
 #include <agent/audit/status.hpp>
 #include <agent/marker/marker.hpp>
 #include <agent/util/result.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -149,12 +151,14 @@ struct LogVerdict {
 using SessionBootKeys = std::set<std::string, std::less<>>;
 
 class ContentCheck;
+class WorkPool;
 
 // What the content check needs (audit only): the container logs' rec markers, and whether to
 // keep the region's text for a timeline of one session.
 struct ContentOptions {
     const RecIndex* recordings = nullptr; // null: no content check (verify)
     std::string timeline_sid;             // keep the text of this session's region
+    WorkPool* pool = nullptr;             // run the content checks there (else: at once)
 };
 
 // Checks one session log, line by line (LineSink), then finish().
@@ -186,7 +190,13 @@ public:
 private:
     void problem(Finding f, const LineLocation& where, std::string detail);
     std::string where_text(const LineLocation& where) const;
-    void finish_content();
+    // The content check runs in its own strand of the pool when there is one (every access to
+    // m_content goes through it); its verdict is merged when collected, in the same place of
+    // the verdict as without a pool.
+    void content_task(std::function<void()> task, std::size_t cost);
+    void post_events();
+    void end_content();
+    void collect_content();
 
     LogVerdict m_verdict;
     const TrustStore& m_trust;
@@ -196,6 +206,13 @@ private:
     std::uint64_t m_signatures = 0;
     std::uint64_t m_inputs = 0;
     std::unique_ptr<ContentCheck> m_content;
+    WorkPool* m_pool = nullptr;
+    std::unique_ptr<WorkPool::Strand> m_strand;
+    bool m_content_open = false;       // a content check takes bytes
+    bool m_content_ended = false;      // ended: its verdict is to be collected
+    ContentVerdict m_content_verdict;  // set by the strand's last task
+    std::vector<std::string> m_events; // CloudWatch messages not yet posted
+    std::size_t m_events_bytes = 0;
 };
 
 // What a container log says about one SSM session (exec.seen / exec.gone markers).
@@ -226,13 +243,14 @@ struct BootReport {
 // any session log.
 class ContainerLogCheck final : public LineSink {
 public:
-    explicit ContainerLogCheck(TrustStore& trust)
-        : m_trust(trust)
-    {}
+    // threads: for the signature checks (audit_threads() when 0).
+    explicit ContainerLogCheck(TrustStore& trust, unsigned threads = 0);
 
     // Starts a container log (one per CloudWatch stream / file).
     void begin_log(const LogIdentity& id);
 
+    // Candidate lines are taken in batches: their markers are extracted and their signatures
+    // checked on several threads, then each line is judged in order on this one (process).
     void on_candidate(const CandidateLine& line) override;
 
     // After the last container log: verifies deferred markers, runs the boot chains.
@@ -258,7 +276,31 @@ private:
         std::string payload;
         marker::Signature sig{};
         std::string where;
+        // As in Candidate: a check done ahead, on several threads, under the key then trusted.
+        marker::PublicKey checked_pub{};
+        bool checked = false;
+        bool valid = false;
     };
+
+    // A candidate line waiting in the batch. prepare() (any thread) fills clean, ex (views into
+    // clean: the object is not moved afterwards) and, when the marker's kid named a trusted key
+    // at the time, the result of its signature check under that key.
+    struct Candidate {
+        std::string text;
+        std::string where;
+        std::string clean;
+        marker::Extracted ex;
+        marker::PublicKey checked_pub{};
+        bool checked = false;
+        bool valid = false;
+    };
+
+    void prepare(Candidate& c) const;
+    void flush();
+    void process(Candidate& c);
+    // The signature check of c's marker under pub: the one prepare() did if it was under the
+    // same key, else done now. Either way the signature has been checked exactly once.
+    static bool signature_ok(const Candidate& c, const marker::PublicKey& pub);
 
     // The key trust of one container-log stream: its current key and whether that key's
     // shutdown was verified; later boot markers not preceded by one wait in `successor`.
@@ -286,6 +328,8 @@ private:
     std::map<std::string, Stream, std::less<>> m_streams; // by container-log source
     RecIndex m_recs;
     std::uint64_t m_signatures = 0;
+    unsigned m_threads = 1;
+    std::vector<Candidate> m_batch;
 };
 
 // The name of a key trust for reports ("given", "first-boot", "restart", "KEY-UNPROVEN",

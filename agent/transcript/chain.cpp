@@ -109,7 +109,7 @@ void Fingerprint::feed(std::string_view raw)
 {
     m_buffer.clear();
     m_normaliser.feed(raw, m_buffer);
-    m_chain.update(m_buffer);
+    m_chain.update(m_buffer.view());
 }
 
 Checkpoint Fingerprint::checkpoint()
@@ -121,7 +121,7 @@ Checkpoint Fingerprint::finish()
 {
     m_buffer.clear();
     m_normaliser.finish(m_buffer);
-    m_chain.update(m_buffer);
+    m_chain.update(m_buffer.view());
     return m_chain.checkpoint();
 }
 

@@ -6,19 +6,37 @@
 
 namespace execmark::transcript {
 
+namespace {
+
+// The footer with the LF before it is at most this long: only the last this many bytes of the
+// stream can be part of it, everything before them is normalised at once.
+constexpr std::size_t k_footer_lag = k_max_frame_bytes + 1;
+
+} // namespace
+
 void Unframer::pass(std::string_view bytes)
 {
-    m_tail.append(bytes);
-    // The footer is at most k_max_frame_bytes long: everything before the last that many bytes
-    // can no longer be part of it.
-    if (m_tail.size() > 2 * k_max_frame_bytes) {
-        const std::size_t ready = m_tail.size() - k_max_frame_bytes;
-        m_out.clear();
+    // m_tail keeps the last k_footer_lag bytes (at least; up to twice that between flushes);
+    // the rest goes to the normaliser straight from bytes, without a copy.
+    const std::size_t total = m_tail.size() + bytes.size();
+    if (total <= 2 * k_footer_lag) {
+        m_tail.append(bytes);
+        return;
+    }
+    const std::size_t ready = total - k_footer_lag;
+    m_out.clear();
+    if (ready <= m_tail.size()) {
         m_normaliser.feed(std::string_view(m_tail).substr(0, ready), m_out);
         m_tail.erase(0, ready);
-        if (!m_out.empty()) {
-            m_sink.normalised(m_out);
-        }
+        m_tail.append(bytes);
+    } else {
+        const std::size_t from_bytes = ready - m_tail.size();
+        m_normaliser.feed(m_tail, m_out);
+        m_normaliser.feed(bytes.substr(0, from_bytes), m_out);
+        m_tail.assign(bytes.substr(from_bytes));
+    }
+    if (!m_out.empty()) {
+        m_sink.normalised(m_out.view());
     }
 }
 
@@ -69,7 +87,7 @@ void Unframer::finish()
     m_normaliser.finish(m_out);
     m_tail.clear();
     if (!m_out.empty()) {
-        m_sink.normalised(m_out);
+        m_sink.normalised(m_out.view());
     }
 }
 

@@ -41,6 +41,32 @@ std::size_t utf8_sequence_length(unsigned char lead);
 // 64 lowercase hex digits.
 std::string to_hex(const Hash& hash);
 
+// A growable byte buffer whose free space is not zero-filled: the normaliser writes into it
+// directly. Reused across feeds (clear() keeps the allocation).
+class ByteBuffer {
+public:
+    [[nodiscard]] std::string_view view() const { return {m_data.get(), m_size}; }
+
+    [[nodiscard]] std::size_t size() const { return m_size; }
+
+    [[nodiscard]] bool empty() const { return m_size == 0; }
+
+    void clear() { m_size = 0; }
+
+    // Room for n more bytes after the end; returns where they go (valid until the next call).
+    char* reserve_tail(std::size_t n);
+
+    // The bytes up to end (a pointer into the room reserve_tail gave) are now part of it.
+    void commit(const char* end) { m_size = static_cast<std::size_t>(end - m_data.get()); }
+
+    void append(std::string_view bytes);
+
+private:
+    std::unique_ptr<char[]> m_data;
+    std::size_t m_size = 0;
+    std::size_t m_capacity = 0;
+};
+
 // Streaming normaliser (the rules are docs/markers.md, "Content fingerprint"):
 //  1. every maximal run of bytes that are not well-formed UTF-8, together with any U+FFFD
 //     characters adjacent to them, becomes one U+FFFD;
@@ -52,16 +78,23 @@ class Normaliser {
 public:
     // Appends the normalised form of raw (as far as it is decided) to out.
     void feed(std::string_view raw, std::string& out);
+    void feed(std::string_view raw, ByteBuffer& out);
     // End of the stream: flushes what was held back (rules 1 and 3). The object is then reset.
     void finish(std::string& out);
+    void finish(ByteBuffer& out);
 
     // Raw bytes fed so far (held-back ones included).
     [[nodiscard]] std::uint64_t raw_bytes() const { return m_raw_bytes; }
 
 private:
-    void emit_replacement(std::string& out);
-    void emit_char(std::string_view bytes, std::string& out);
-    void flush_partial_as_invalid(std::string& out);
+    class Writer;
+
+    // One step of the general rules at raw[i] (held-back state, CR runs, non-ASCII); returns
+    // the index of the next byte to look at.
+    std::size_t step(std::string_view raw, std::size_t i, Writer& out);
+    void emit_replacement(Writer& out);
+    void emit_char(std::string_view bytes, Writer& out);
+    void flush_partial_as_invalid(Writer& out);
 
     std::uint64_t m_raw_bytes = 0;
     std::uint64_t m_pending_cr = 0;           // CRs seen, not yet emitted
@@ -136,7 +169,7 @@ public:
 private:
     Normaliser m_normaliser;
     Chain m_chain;
-    std::string m_buffer;
+    ByteBuffer m_buffer;
 };
 
 // Receives normalised bytes from a reader, in order.
@@ -203,8 +236,8 @@ private:
     Normaliser m_normaliser;
     HeaderState m_header = HeaderState::undecided;
     std::string m_head; // while undecided
-    std::string m_tail; // lag for the footer
-    std::string m_out;
+    std::string m_tail; // lag for the footer: the last bytes fed (see pass)
+    ByteBuffer m_out;
     bool m_footer_seen = false;
 };
 

@@ -5,6 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <random>
+#include <string>
+
 using namespace execmark::audit;
 using execmark::audit::test::Collect;
 using execmark::audit::test::TestBoot;
@@ -148,5 +152,29 @@ TEST_CASE("lines: line numbers stay exact over large inputs")
         REQUIRE(c.lines.size() == 2);
         CHECK(c.where[0].line == 7777);
         CHECK(c.where[1].line == 19999);
+    }
+}
+
+TEST_CASE("find_magic and count_newlines agree with the plain searches at every alignment")
+{
+    std::mt19937 rng(91);
+    const std::string alphabet = "EXECMARK1 \n\r{}ab";
+    for (int round = 0; round < 3000; ++round) {
+        std::string text;
+        const std::size_t size = std::uniform_int_distribution<std::size_t>(0, 120)(rng);
+        while (text.size() < size) {
+            if (rng() % 9 == 0) {
+                text += rng() % 2 == 0 ? "EXECMARK1" : "EXECMARK"; // whole, or one short
+            } else {
+                text.push_back(alphabet[rng() % alphabet.size()]);
+            }
+        }
+        const std::size_t from = std::uniform_int_distribution<std::size_t>(0, size + 1)(rng);
+        CAPTURE(text, from);
+        const std::size_t want =
+            from > text.size() ? std::string::npos : text.find("EXECMARK1", from);
+        CHECK(find_magic(text, from) == want);
+        CHECK(count_newlines(text)
+              == static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n')));
     }
 }

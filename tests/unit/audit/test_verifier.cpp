@@ -357,3 +357,106 @@ TEST_CASE("verifier: --key text")
     CHECK(trust.find(boot.kid()) != nullptr);
     CHECK_FALSE(trust.add_key_text("not-a-key").ok());
 }
+
+namespace {
+
+// What a container-log check concluded, as text, for comparing two runs.
+std::string container_summary(const TrustStore& trust, const ContainerLogCheck& check)
+{
+    std::string out = "signatures " + std::to_string(check.signatures_checked()) + "\n";
+    for (const Problem& p : check.problems()) {
+        out += std::string(finding_name(p.finding)) + " " + p.where + " " + p.detail + "\n";
+    }
+    for (const BootReport& b : check.boots()) {
+        out += "boot " + b.kid + " " + std::string(key_trust_name(b.trust)) + " "
+               + std::to_string(b.markers) + "\n";
+        for (const Problem& p : b.problems) {
+            out += "  " + std::string(finding_name(p.finding)) + " " + p.where + "\n";
+        }
+    }
+    for (const auto& [kid, key] : trust.keys()) {
+        out += "key " + kid + " " + key.origin + "\n";
+    }
+    for (const auto& [kid, key] : trust.injected()) {
+        out += "injected " + kid + " " + key.origin + "\n";
+    }
+    for (const auto& [ssid, rec] : check.recordings()) {
+        out += "rec " + ssid + " " + std::to_string(rec.points.size()) + "\n";
+        for (const RecPoint& p : rec.points) {
+            out += "  " + p.kind + " " + p.where + "\n";
+        }
+    }
+    for (const auto& [wsid, ev] : check.evidence()) {
+        out += "exec " + wsid + " " + ev.where + "\n";
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("verifier: container-log signatures checked on several threads give the same result")
+{
+    // More lines than one batch (1024), with everything whose order matters: markers before
+    // their boot marker (deferred), forged signatures, a boot marker injected while PID 1 still
+    // signs (its key is dropped part-way through), a restart after a shutdown.
+    TestBoot genuine(0x11);
+    TestBoot attacker(0x66);
+    TestBoot restarted(0x22);
+    std::vector<std::pair<std::string, std::string>> lines; // (stream, text)
+    const auto rec = [&](TestBoot& boot, int n) {
+        return boot.next("rec",
+                         boot.boot_sid(),
+                         {{"ssid", k_sid},
+                          {"kind", "flow"},
+                          {"idx", std::to_string(n)},
+                          {"off", std::to_string(n * 100)},
+                          {"hash", std::string(64, 'a')}});
+    };
+    // Read before the boot marker of its key (a later file): verified at the end.
+    lines.emplace_back("b", restarted.next("exec.seen", restarted.boot_sid(), {{"wsid", k_sid}}));
+    lines.emplace_back("a", genuine.boot());
+    for (int n = 1; n <= 1500; ++n) {
+        std::string line = rec(genuine, n);
+        if (n % 97 == 0) {
+            line[line.size() - 3] = line[line.size() - 3] == 'A' ? 'B' : 'A'; // forged
+        }
+        lines.emplace_back("a", line);
+        if (n == 700) {
+            lines.emplace_back("a", "GET /?q=" + attacker.boot());
+            lines.emplace_back("a", rec(attacker, n));
+        }
+        if (n == 1200) {
+            lines.emplace_back("a", rec(attacker, n)); // after its key was found injected
+        }
+    }
+    lines.emplace_back("a", genuine.next("shutdown", genuine.boot_sid(), {{"rc", "0"}}));
+    lines.emplace_back("a", restarted.boot());
+    for (int n = 1; n <= 40; ++n) {
+        lines.emplace_back("a", rec(restarted, n));
+    }
+    const auto run = [&](unsigned threads) {
+        TrustStore trust;
+        ContainerLogCheck check(trust, threads);
+        std::string stream;
+        std::uint64_t n = 0;
+        for (const auto& [name, text] : lines) {
+            if (name != stream) {
+                LogIdentity id;
+                id.source = "container-" + name + ".log";
+                check.begin_log(id);
+                stream = name;
+            }
+            CandidateLine c;
+            c.text = text;
+            c.where.line = ++n;
+            check.on_candidate(c);
+        }
+        check.finish();
+        return container_summary(trust, check);
+    };
+    const std::string one = run(1);
+    CHECK(one.find("KEY-INJECTED") != std::string::npos);
+    CHECK(one.find("FORGED") != std::string::npos);
+    CHECK(run(2) == one);
+    CHECK(run(4) == one);
+}
