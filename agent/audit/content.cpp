@@ -364,7 +364,11 @@ void ContentCheck::judge()
                  "the recorded transcript ends after " + std::to_string(m_verdict.region_bytes)
                      + " bytes (line " + std::to_string(prev_line) + "), before checkpoint "
                      + std::to_string(c.point.idx) + " (" + c.point.kind + " at " + c.point.ts
-                     + ") at " + std::to_string(c.point.off) + " bytes: the rest was cut"});
+                     + ") at " + std::to_string(c.point.off) + " bytes: "
+                     + (m_verdict.close_found
+                            ? "bytes are missing before its close line (cut from the middle "
+                              "or the end; the close line itself is there)"
+                            : "the rest was cut")});
             return;
         }
         prev_line = c.line;
