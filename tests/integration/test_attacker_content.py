@@ -329,7 +329,10 @@ def played(tmp_path_factory):
         pytest.skip("cannot overlay a directory on /etc in a mount namespace here")
     image = Image(tmp)
     image.install()
-    env = image.env("bash", {"EXECMARK_SOCKET": None, "AWS_USER": ALICE})
+    # A generous client deadline: these tests are about content, not about PID 1's deadline
+    # (test_attribution.py), and the suite runs them under asan next to 500-client tests.
+    env = image.env("bash", {"EXECMARK_SOCKET": None, "AWS_USER": ALICE,
+                             "EXECMARK_TIMEOUT_MS": "5000"})
     # Two tasks: the honest sessions get one of their own, so that their audit can be clean as a
     # whole (exit status 0: the attacks' sessions are rows of the other task's container log).
     tasks = {}

@@ -58,7 +58,10 @@ def task(tmp_path):
     ENV), the container's environment claiming alice."""
     image = Image(tmp_path)
     image.install()
-    env = image.env("bash", {"EXECMARK_SOCKET": None, "AWS_USER": ALICE})
+    # A generous client deadline: these tests are not about PID 1's deadline (the suite runs them
+    # under asan next to 500-client tests).
+    env = image.env("bash", {"EXECMARK_SOCKET": None, "AWS_USER": ALICE,
+                             "EXECMARK_TIMEOUT_MS": "5000"})
     t = Task(tmp_path, container_env=env, etc_overlay=image.path("/etc"))
     t.image = image
     yield t

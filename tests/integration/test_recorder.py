@@ -37,8 +37,10 @@ def sid_of(n):
 
 @pytest.fixture()
 def task(tmp_path):
+    # A generous client deadline (these tests are not about PID 1's deadline, and the suite runs
+    # them under asan next to 500-client tests).
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
-           "AWS_USER": ALICE, "PS1": PROMPT}
+           "AWS_USER": ALICE, "PS1": PROMPT, "EXECMARK_TIMEOUT_MS": "5000"}
     t = Task(tmp_path, container_env=env)
     yield t
     t.stop()
@@ -493,7 +495,8 @@ def hooked(tmp_path):
         pytest.skip("cannot overlay a directory on /etc in a mount namespace here")
     image = Image(tmp_path)
     image.install()
-    env = image.env("bash", {"EXECMARK_SOCKET": None, "AWS_USER": ALICE})
+    env = image.env("bash", {"EXECMARK_SOCKET": None, "AWS_USER": ALICE,
+                             "EXECMARK_TIMEOUT_MS": "5000"})
     t = Task(tmp_path, container_env=env, etc_overlay=image.path("/etc"))
     yield t
     t.stop()
