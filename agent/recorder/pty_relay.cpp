@@ -86,6 +86,20 @@ sigset_t relay_signals()
     return set;
 }
 
+// Fills req as the report of checkpoint cp of the given kind (docs/markers.md §12).
+void set_checkpoint(client::Request& req,
+                    const std::string& mode,
+                    std::string_view kind,
+                    const transcript::Checkpoint& cp)
+{
+    req.op = client::Op::rec;
+    req.mode = mode;
+    req.rec.kind = std::string(kind);
+    req.rec.idx = cp.index;
+    req.rec.off = cp.offset;
+    req.rec.hash = transcript::to_hex(cp.hash);
+}
+
 // The outer terminal as the recorder found it; restored by restore() and on destruction, so
 // every way out of run_recorded (signals arrive on the signalfd, never asynchronously) restores.
 class OuterTerminal {
@@ -637,12 +651,7 @@ client::Request Relay::next_queued_enter()
     const transcript::Checkpoint cp = m_queued_enters.front();
     m_queued_enters.pop_front();
     client::Request req;
-    req.op = client::Op::rec;
-    req.mode = m_options.mode;
-    req.rec.kind = "enter";
-    req.rec.idx = cp.index;
-    req.rec.off = cp.offset;
-    req.rec.hash = transcript::to_hex(cp.hash);
+    set_checkpoint(req, m_options.mode, "enter", cp);
     m_last_index = cp.index;
     return req;
 }
@@ -682,10 +691,7 @@ void Relay::report(std::int64_t now)
     }
     // Taken only now that it will be sent: indices stay consecutive among those PID 1 got.
     const transcript::Checkpoint cp = m_fingerprint.checkpoint();
-    req.rec.kind = std::string(*kind);
-    req.rec.idx = cp.index;
-    req.rec.off = cp.offset;
-    req.rec.hash = transcript::to_hex(cp.hash);
+    set_checkpoint(req, m_options.mode, *kind, cp);
     m_last_index = cp.index;
     m_reporter.submit(req);
     m_policy.sent(now, true);
@@ -737,12 +743,7 @@ void Relay::finish_close(const ChildOutcome& outcome)
     } else {
         const transcript::Checkpoint cp = m_fingerprint.finish();
         client::Request end = close;
-        end.op = client::Op::rec;
-        end.mode = m_options.mode;
-        end.rec.kind = "end";
-        end.rec.idx = cp.index;
-        end.rec.off = cp.offset;
-        end.rec.hash = transcript::to_hex(cp.hash);
+        set_checkpoint(end, m_options.mode, "end", cp);
         result = client::exchange(
             m_options.socket_path, client::format_request(end), m_options.end_deadline_ms);
     }
