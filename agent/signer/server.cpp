@@ -34,9 +34,6 @@ namespace {
 constexpr std::size_t k_max_connections = 1024;
 // How long the shutdown marker may take to reach the container log.
 constexpr int k_flush_timeout_ms = 2000;
-// Recorder reports signed per session and second; the recorder coalesces below this, so more is
-// a recorder gone wrong (or not ours), and PID 1's work for it stays bounded.
-constexpr int k_max_reports_per_second = 20;
 // Sessions whose recorder state is remembered.
 constexpr std::size_t k_max_recorders = 4096;
 
@@ -543,7 +540,7 @@ std::string AttributionService::handle_record(const Conn& conn,
     if (rep.kind != "start" && (!origin.under_ssm || conn.pid != origin.command_pid)) {
         const auto self = util::read_proc_stat(conn.pid, m_options.proc_root);
         for (const auto& [sid, r] : m_recorders) {
-            if (self && r.rpid == conn.pid && r.rstart == self->start_time && !r.ended) {
+            if (self && r.rpid == conn.pid && r.rstart == self->start_time && !r.order.ended()) {
                 origin = r.origin;
                 const std::string mode = facts.mode;
                 facts = r.facts;
@@ -589,43 +586,17 @@ std::string AttributionService::handle_record(const Conn& conn,
         if (rec.rpid != 0 || m_ledger->closed(origin.sid)) {
             return refuse("the session already has a recorder, or is closed");
         }
-        if (rep.idx != 0 || rep.off != 0) {
-            return refuse("a recording starts at checkpoint 0, offset 0");
-        }
+    } else if (rec.rpid != conn.pid || rec.rstart != peer_stat->start_time) {
+        return refuse("not this session's recorder");
+    }
+    if (const auto why = rec.order.accept(rep, util::monotonic_ms())) {
+        return refuse(std::string(*why));
+    }
+    if (rep.kind == "start") {
         rec.rpid = conn.pid;
         rec.rstart = peer_stat->start_time;
         rec.origin = origin;
         rec.facts = facts;
-    } else {
-        if (rec.rpid != conn.pid || rec.rstart != peer_stat->start_time || rec.ended) {
-            return refuse("not this session's recorder, or its recording ended");
-        }
-    }
-    if (rep.kind == "typed") {
-        // Once, right after start, before any checkpoint: the input the recorder took over.
-        if (rec.typed || rec.idx != 0) {
-            return refuse("typed-ahead input is reported once, before the first checkpoint");
-        }
-        rec.typed = true;
-    } else if (rep.kind != "start") {
-        const bool checkpoint = rep.kind != "interference";
-        if ((checkpoint && rep.idx != rec.idx + 1) || rep.off < rec.off) {
-            return refuse("checkpoints out of order");
-        }
-    }
-    const std::int64_t now = util::monotonic_ms();
-    if (now - rec.window_start_ms >= 1000) {
-        rec.window_start_ms = now;
-        rec.in_window = 0;
-    }
-    if (++rec.in_window > k_max_reports_per_second && rep.kind != "end") {
-        return refuse("too many reports");
-    }
-    if (rep.kind != "interference" && rep.kind != "typed") {
-        rec.idx = rep.idx;
-    }
-    if (rep.kind != "typed") {
-        rec.off = rep.off; // typed counts input bytes, not output
     }
     const bool end = rep.kind == "end";
     Ledger::RecordFacts facts_rec{origin.sid,
@@ -644,7 +615,6 @@ std::string AttributionService::handle_record(const Conn& conn,
         return "{\"ok\":true}\n";
     }
     // The close is PID 1's own, from the recorder's observation of the shell's end.
-    rec.ended = true;
     if (m_ledger->closed(origin.sid)) {
         return refuse("the session is already closed");
     }

@@ -8,6 +8,7 @@
 #include <agent/session/watcher.hpp>
 #include <agent/signer/key.hpp>
 #include <agent/signer/ledger.hpp>
+#include <agent/signer/recording_order.hpp>
 #include <agent/util/fd.hpp>
 #include <agent/util/proc.hpp>
 
@@ -137,12 +138,7 @@ private:
         // terminal hangs up, and its end must still close that session with these facts.
         session::SessionOrigin origin;
         marker::SessionFacts facts;
-        std::uint64_t idx = 0;
-        std::uint64_t off = 0;
-        bool typed = false; // the typed-ahead input was reported
-        bool ended = false;
-        std::int64_t window_start_ms = 0;
-        int in_window = 0;
+        RecordingOrder order;
         std::uint64_t last_used = 0;
     };
 

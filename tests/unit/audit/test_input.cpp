@@ -70,7 +70,7 @@ TEST_CASE("input: gzip is detected by its magic, whatever the name")
     CHECK(in->raw_bytes() == gz.size());
 }
 
-TEST_CASE("input: multi-member gzip is read whole; garbage after it is an error")
+TEST_CASE("input: multi-member gzip is read whole, and garbage after it is an error")
 {
     const std::string two = gzip("first\n") + gzip("second\n");
     auto in = Input::from_memory("two.gz", two);

@@ -68,7 +68,7 @@ TEST_CASE("work pool: the tasks of a strand run in order, one at a time")
     }
 }
 
-TEST_CASE("work pool: an exception stops its strand and reaches wait(); discard drops the rest")
+TEST_CASE("work pool: an exception stops its strand and reaches wait(), and discard drops the rest")
 {
     for (const unsigned threads : {1U, 3U}) {
         WorkPool pool(threads, 1 << 20);

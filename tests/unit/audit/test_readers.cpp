@@ -93,7 +93,7 @@ TEST_CASE("readers: get-log-events JSON takes the stream from --session or the f
     CHECK(by_flag.ids.begin()->second.own_sid == "ecs-execute-command-given");
 }
 
-TEST_CASE("readers: filter-log-events names each stream; a marker split at 200,000 bytes")
+TEST_CASE("readers: filter-log-events names each stream, and a marker split at 200,000 bytes")
 {
     TestBoot boot;
     const std::string open = boot.next("open", k_sid);

@@ -157,7 +157,7 @@ TEST_CASE("env: the POSIX shells need ENV to source the hook")
     REQUIRE(find(evaluate(f), "env").status == Verdict::ok);
 }
 
-TEST_CASE("tools: script and cat are required; busybox script is a warning")
+TEST_CASE("tools: script and cat are required, and busybox script is a warning")
 {
     auto f = healthy();
     f.tools[0].path.reset();

@@ -39,7 +39,7 @@ TEST_CASE("signal deaths map to 128 + signal")
     REQUIRE(exit_code_from_wait_status(signaled(SIGINT) | 0x80) == 130); // core dumped
 }
 
-TEST_CASE("-e remaps only the listed codes")
+TEST_CASE("exit-code remap (-e) changes only the listed codes")
 {
     ExitRemap remap;
     remap.set(143);

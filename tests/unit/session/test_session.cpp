@@ -320,7 +320,7 @@ TEST_CASE("scanner: finds workers and reads each process once, not at every scan
     REQUIRE(found[0].sid == "ecs-execute-command-bbb");
 }
 
-TEST_CASE("scanner: a fork of the agent is read again until it execs; a worker's fork is no worker")
+TEST_CASE("scanner: an agent fork is read again until it execs, and a worker fork is no worker")
 {
     FakeProc proc;
     proc.genuine_session(50, "ecs-execute-command-aaa");

@@ -76,7 +76,7 @@ TEST_CASE("boot chain: boot, meta, watcher events, shutdown link up and verify")
     REQUIRE(fx.ledger.markers_issued() == 5);
 }
 
-TEST_CASE("session chains are per session id; tseq is global")
+TEST_CASE("session chains are per session id, and tseq is global")
 {
     Fixture fx;
     fx.ledger.boot(1);
@@ -152,7 +152,7 @@ TEST_CASE("hostile claims never break the line, never spell a second marker")
     }
 }
 
-TEST_CASE("the chain of a forgotten session restarts; the boot chain is never forgotten")
+TEST_CASE("the chain of a forgotten session restarts, and the boot chain is never forgotten")
 {
     Fixture fx;
     fx.ledger.boot(1);

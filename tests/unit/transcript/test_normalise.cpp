@@ -14,7 +14,7 @@ const std::string k_fffd = "\xEF\xBF\xBD";
 
 } // namespace
 
-TEST_CASE("normalise: a run of CRs before LF becomes the LF; other CRs stay")
+TEST_CASE("normalise: a run of CRs before LF becomes the LF, and other CRs stay")
 {
     CHECK(normalise("a\r\nb") == "a\nb");
     CHECK(normalise("a\r\r\r\nb") == "a\nb");
