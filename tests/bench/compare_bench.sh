@@ -11,7 +11,10 @@
 #     sessions, denied calls, unrelated events, built with tests/integration/audit_corpus.py);
 #   - wall time of `execmark session open` (hook -> socket -> PID 1 signs -> banner), old and new
 #     interleaved one call each, BENCH_RUNS rounds (default 300), each against its own PID 1
-#     (`execmark init` in its own PID namespace): load hits both alike; medians and their ratio.
+#     (`execmark init` in its own PID namespace): load hits both alike; medians and their ratio;
+#   - the hook's cost at interactive bash start (session_bench.sh's measure: `bash --rcfile RC -i
+#     -c true`, RC sourcing the build's own `hook print bash`, stdin not a terminal, so open and
+#     close, no recorder), minus the same bash without the hook, interleaved likewise.
 # Prints Markdown (docs/benchmarks.md quotes it). Needs root (unshare, nsenter) and valgrind.
 # MKSESSION_NEW defaults to build/dev/tests/tools/mksession; MKSESSION_OLD to it as well.
 set -euo pipefail
@@ -121,12 +124,47 @@ for i in $(seq "$runs"); do
     done
 done
 
+# 4. the hook at interactive bash start: each build's hook and PID 1, and bash without a hook,
+# interleaved (rotating order).
+"$old" hook print bash >"$tmp/hook-old.sh"
+"$new" hook print bash >"$tmp/hook-new.sh"
+printf '. %s\n' "$tmp/hook-old.sh" >"$tmp/rc-old"
+printf '. %s\n' "$tmp/hook-new.sh" >"$tmp/rc-new"
+: >"$tmp/rc-plain"
+bash_once() { # INIT SOCKET BIN RC -> seconds
+    local s e
+    s=$EPOCHREALTIME
+    nsenter -t "$1" -p -m env EXECMARK_SOCKET="$2" EXECMARK_BIN_PATH="$3" AWS_USER=bench \
+        bash --rcfile "$4" -i -c true </dev/null >"$tmp/bash.out" 2>&1
+    e=$EPOCHREALTIME
+    if [ "$4" != "$tmp/rc-plain" ] && [ "$(grep -c ' ed25519=' "$tmp/bash.out")" -ne 2 ]; then
+        echo "compare_bench: $3's hook did not get a signed open and close from its PID 1" >&2
+        exit 1
+    fi
+    echo "$s $e"
+}
+: >"$tmp/hook.txt"
+for i in $(seq "$runs"); do
+    case $((i % 3)) in
+    0) order="old new plain" ;;
+    1) order="new plain old" ;;
+    *) order="plain old new" ;;
+    esac
+    for which in $order; do
+        case $which in
+        old) read -r s e < <(bash_once "$init_old" "$tmp/old.sock" "$old" "$tmp/rc-old") ;;
+        new) read -r s e < <(bash_once "$init_new" "$tmp/new.sock" "$new" "$tmp/rc-new") ;;
+        *) read -r s e < <(bash_once "$init_new" "$tmp/new.sock" "$new" "$tmp/rc-plain") ;;
+        esac
+        echo "$which $s $e" >>"$tmp/hook.txt"
+    done
+done
 /usr/bin/python3 - "$old" "$new" "$corpus" "$v_old" "$v_new" "$trail" "$records" "$a_old" \
     "$a_new" "$tmp/open.txt" "$(nproc)" "$(uname -r)" "$(date -u +%Y-%m-%d)" \
-    "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+    "$(cut -d' ' -f1-3 /proc/loadavg)" "$tmp/hook.txt" <<'PY'
 import statistics, sys
 (old, new, corpus, v_old, v_new, trail, records, a_old, a_new, open_txt, cores, kernel, day,
- load) = sys.argv[1:]
+ load, hook_txt) = sys.argv[1:]
 v_old, v_new, a_old, a_new = map(int, (v_old, v_new, a_old, a_new))
 times = {"old": [], "new": []}
 for line in open(open_txt):
@@ -148,4 +186,13 @@ print(f"| `session open` signed by PID 1, median ms ({n} interleaved calls each)
       f"{med['old']:.2f} | {med['new']:.2f} | {med['new'] / med['old']:.3f} |")
 print(f"| `session open`, p90 ms | {p90['old']:.2f} | {p90['new']:.2f} | "
       f"{p90['new'] / p90['old']:.3f} |")
+bash = {"old": [], "new": [], "plain": []}
+for line in open(hook_txt):
+    which, s, e = line.split()
+    bash[which].append((float(e) - float(s)) * 1000)
+plain = statistics.median(bash["plain"])
+cost = {k: statistics.median(bash[k]) - plain for k in ("old", "new")}
+print(f"| hook cost at bash start (`bash -i` with the hook minus without, medians of "
+      f"{len(bash['new'])} interleaved runs; plain {plain:.2f} ms), ms | {cost['old']:.2f} | "
+      f"{cost['new']:.2f} | {cost['new'] / cost['old']:.3f} |")
 PY
