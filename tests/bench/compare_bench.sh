@@ -14,7 +14,10 @@
 #     (`execmark init` in its own PID namespace): load hits both alike; medians and their ratio;
 #   - the hook's cost at interactive bash start (session_bench.sh's measure: `bash --rcfile RC -i
 #     -c true`, RC sourcing the build's own `hook print bash`, stdin not a terminal, so open and
-#     close, no recorder), minus the same bash without the hook, interleaved likewise.
+#     close, no recorder), minus the same bash without the hook, interleaved likewise;
+#   - `unshare --pid --fork EXECMARK init --socket S -- /bin/true` (PID 1 with attribution, as
+#     shipped: start, key, socket, the child, shutdown marker, exit), interleaved likewise, and
+#     the resident memory of each build's PID 1 supervising `sleep` (VmRSS, RssAnon).
 # Prints Markdown (docs/benchmarks.md quotes it). Needs root (unshare, nsenter) and valgrind.
 # MKSESSION_NEW defaults to build/dev/tests/tools/mksession; MKSESSION_OLD to it as well.
 set -euo pipefail
@@ -159,12 +162,44 @@ for i in $(seq "$runs"); do
         echo "$which $s $e" >>"$tmp/hook.txt"
     done
 done
+# 5. PID 1 start to exit around /bin/true, interleaved; memory of PID 1 supervising sleep.
+init_once() { # BIN -> seconds
+    local s e
+    rm -f "$tmp/i.sock"
+    s=$EPOCHREALTIME
+    unshare --pid --fork "$1" init --socket "$tmp/i.sock" -- /bin/true >"$tmp/i.log" 2>&1
+    e=$EPOCHREALTIME
+    grep -q '"ev":"shutdown"' "$tmp/i.log" || {
+        echo "compare_bench: $1 init wrote no shutdown marker" >&2
+        exit 1
+    }
+    echo "$s $e"
+}
+: >"$tmp/init.txt"
+for i in $(seq "$runs"); do
+    if [ $((i % 2)) -eq 0 ]; then order="old new"; else order="new old"; fi
+    for which in $order; do
+        if [ "$which" = old ]; then
+            read -r s e < <(init_once "$old")
+        else
+            read -r s e < <(init_once "$new")
+        fi
+        echo "$which $s $e" >>"$tmp/init.txt"
+    done
+done
+rss() { # PID -> "VmRSS RssAnon" in kB
+    awk '/^VmRSS:/ {r=$2} /^RssAnon:/ {a=$2} END {print r, a}' "/proc/$1/status"
+}
+read -r rss_old anon_old < <(rss "$init_old")
+read -r rss_new anon_new < <(rss "$init_new")
+
 /usr/bin/python3 - "$old" "$new" "$corpus" "$v_old" "$v_new" "$trail" "$records" "$a_old" \
     "$a_new" "$tmp/open.txt" "$(nproc)" "$(uname -r)" "$(date -u +%Y-%m-%d)" \
-    "$(cut -d' ' -f1-3 /proc/loadavg)" "$tmp/hook.txt" <<'PY'
+    "$(cut -d' ' -f1-3 /proc/loadavg)" "$tmp/hook.txt" "$tmp/init.txt" \
+    "$rss_old $anon_old $rss_new $anon_new" <<'PY'
 import statistics, sys
 (old, new, corpus, v_old, v_new, trail, records, a_old, a_new, open_txt, cores, kernel, day,
- load, hook_txt) = sys.argv[1:]
+ load, hook_txt, init_txt, mem) = sys.argv[1:]
 v_old, v_new, a_old, a_new = map(int, (v_old, v_new, a_old, a_new))
 times = {"old": [], "new": []}
 for line in open(open_txt):
@@ -195,4 +230,15 @@ cost = {k: statistics.median(bash[k]) - plain for k in ("old", "new")}
 print(f"| hook cost at bash start (`bash -i` with the hook minus without, medians of "
       f"{len(bash['new'])} interleaved runs; plain {plain:.2f} ms), ms | {cost['old']:.2f} | "
       f"{cost['new']:.2f} | {cost['new'] / cost['old']:.3f} |")
+inits = {"old": [], "new": []}
+for line in open(init_txt):
+    which, s, e = line.split()
+    inits[which].append((float(e) - float(s)) * 1000)
+im = {k: statistics.median(v) for k, v in inits.items()}
+print(f"| `init` as PID 1 with attribution around `/bin/true`, median ms ({len(inits['new'])} "
+      f"interleaved runs each) | {im['old']:.2f} | {im['new']:.2f} | {im['new'] / im['old']:.3f} |")
+rss_old, anon_old, rss_new, anon_new = map(int, mem.split())
+print(f"| PID 1 supervising `sleep`, after the session opens above: VmRSS kB | {rss_old:,} | "
+      f"{rss_new:,} | {rss_new / rss_old:.3f} |")
+print(f"| the same, RssAnon kB | {anon_old:,} | {anon_new:,} | {anon_new / anon_old:.3f} |")
 PY
