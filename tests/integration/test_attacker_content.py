@@ -179,10 +179,16 @@ def play_typed_ahead(task, tmp):
     """An honest operator types a command while the hooked shell is still starting (the session's
     command sleeps a second, then execs the hooked bash): the session's terminal echoes it before
     the recorder takes over, so the echo precedes the open line; the recorder takes the queued
-    input over, reports it (`rec typed`) and hands it to the shell, which runs it."""
-    s = task.session(sid_of("typed_ahead"), "/usr/bin/bash -c 'sleep 1; exec /usr/bin/bash -i'",
-                     timeout=30)
+    input over, reports it (`rec typed`) and hands it to the shell, which runs it. The command
+    waits for a go file, made once the terminal has echoed the keys (they are then in its input
+    queue), so that a slow machine cannot let the hooked shell start before they arrive."""
+    go = tmp / "typed-ahead.go"
+    s = task.session(sid_of("typed_ahead"),
+                     f"/usr/bin/bash -c 'until [ -e {go} ]; do sleep 0.05; done; "
+                     "exec /usr/bin/bash -i'", timeout=30)
     s.send(TYPED_AHEAD + "\r")
+    s.expect_exact(TYPED_AHEAD, timeout=30)
+    go.touch()
     s.expect_exact("typed-ahead-9", timeout=30)
     prompt(s)
     assert s.finish() == 0
