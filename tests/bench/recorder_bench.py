@@ -317,8 +317,14 @@ def part_start(em, tmp):
     with open(hook, "w") as f:
         subprocess.run([em, "hook", "print", "bash"], stdout=f, check=True)
     homes = {}
+    # The floor of any recorder the rc file starts: a second bash (the rc execs bash again), and
+    # that plus one process started and waited for first (/bin/true): what the recorded hook does
+    # besides the recorder's own work (one process, the shell again).
+    again = "[ -n \"${BENCH_AGAIN-}\" ] || { %sBENCH_AGAIN=1 exec bash -i; }\n"
     for name, rc in (("plain", "PS1='PROMPT> '\n"),
-                     ("hook", f"PS1='PROMPT> '\n. {hook}\n")):
+                     ("hook", f"PS1='PROMPT> '\n. {hook}\n"),
+                     ("again", "PS1='PROMPT> '\n" + again % ""),
+                     ("true-again", "PS1='PROMPT> '\n" + again % "/bin/true; ")):
         homes[name] = os.path.join(tmp, "home-" + name)
         os.makedirs(homes[name])
         with open(os.path.join(homes[name], ".bashrc"), "w") as f:
@@ -333,6 +339,10 @@ def part_start(em, tmp):
             f"env HOME={homes['hook']} EXECMARK_RECORD=1 bash -i",
         "`bash -i`, hook, no agent (socket missing: recorder falls back, unsigned open)":
             f"env HOME={homes['hook']} EXECMARK_SOCKET={none} bash -i",
+        "floor: `bash -i` whose rc execs `bash -i` again (no execmark)":
+            f"env HOME={homes['again']} bash -i",
+        "floor: the same after running `/bin/true` (one process more, no execmark)":
+            f"env HOME={homes['true-again']} bash -i",
     }
     names = list(variants)
     up = {k: [] for k in names}
@@ -360,7 +370,10 @@ def part_start(em, tmp):
           "variants) sources `execmark hook print bash`, as an image's bash.bashrc does. "
           "\"start\": from starting `ssm-session-client` (on a pty this benchmark reads) to the "
           "first prompt on it; \"exit\": from typing `exit` to the client's end (with the hook: "
-          f"the close). {runs} sessions of each variant, interleaved (rotating order). Load "
+          "the close). The two \"floor\" variants run no execmark: they show what starting "
+          "the shell again under anything the rc file starts costs on this machine (a second "
+          "bash, and one process more), which the recorded hook cannot go below. "
+          f"{runs} sessions of each variant, interleaved (rotating order). Load "
           f"average: {' → '.join(loads)}.")
     print()
     print("| variant | start median ms | start p90 ms | minus no hook ms | exit median ms |")
