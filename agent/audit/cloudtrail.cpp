@@ -748,6 +748,59 @@ void TrailIndex::add(DeniedExec event)
     }
 }
 
+namespace {
+
+// The members of a record that classify() reads (and the names it only tests for), kept when a
+// trail file is streamed; the rest of a record is parsed, not built (its top-level names stay,
+// for not_a_record). Keep in step with classify and the functions it calls.
+constexpr std::array k_issuer_members = {
+    RecordMember{"type"}, RecordMember{"arn"}, RecordMember{"userName"}};
+constexpr std::array k_session_context_members = {RecordMember{"sessionIssuer", k_issuer_members},
+                                                  RecordMember{"sourceIdentity"}};
+constexpr std::array k_on_behalf_of_members = {RecordMember{"userId"},
+                                               RecordMember{"identityStoreArn"}};
+constexpr std::array k_identity_members = {
+    RecordMember{"type"},
+    RecordMember{"arn"},
+    RecordMember{"principalId"},
+    RecordMember{"accountId"},
+    RecordMember{"userName"},
+    RecordMember{"sessionContext", k_session_context_members},
+    RecordMember{"sourceIdentity"},
+    RecordMember{"invokedBy"},
+    RecordMember{"onBehalfOf", k_on_behalf_of_members},
+    RecordMember{"credentialId"},
+    RecordMember{"identityProvider"}};
+constexpr std::array k_overrides_members = {RecordMember{"containerOverrides"}};
+constexpr std::array k_request_members = {RecordMember{"cluster"},
+                                          RecordMember{"container"},
+                                          RecordMember{"task"},
+                                          RecordMember{"command"},
+                                          RecordMember{"overrides", k_overrides_members}};
+constexpr std::array k_session_members = {RecordMember{"sessionId"}};
+constexpr std::array k_task_members = {RecordMember{"taskArn"}};
+constexpr std::array k_response_members = {RecordMember{"session", k_session_members},
+                                           RecordMember{"containerName"},
+                                           RecordMember{"taskArn"},
+                                           RecordMember{"tasks", k_task_members}};
+constexpr std::array k_record_members = {RecordMember{"CloudTrailEvent"},
+                                         RecordMember{"detail", {}, true},
+                                         RecordMember{"eventSource"},
+                                         RecordMember{"eventName"},
+                                         RecordMember{"eventID"},
+                                         RecordMember{"eventTime"},
+                                         RecordMember{"awsRegion"},
+                                         RecordMember{"recipientAccountId"},
+                                         RecordMember{"sourceIPAddress"},
+                                         RecordMember{"userAgent"},
+                                         RecordMember{"errorCode"},
+                                         RecordMember{"errorMessage"},
+                                         RecordMember{"userIdentity", k_identity_members},
+                                         RecordMember{"requestParameters", k_request_members},
+                                         RecordMember{"responseElements", k_response_members}};
+
+} // namespace
+
 util::Status
 read_trail_input(Input& in, std::string_view claim_var, TrailIndex& index, PageSet* pages)
 {
@@ -803,6 +856,7 @@ read_trail_input(Input& in, std::string_view claim_var, TrailIndex& index, PageS
         take(value);
     });
     streamer.deliver_arrays(true);
+    streamer.keep_only(k_record_members);
     streamer.on_document([&](const RecordStreamer::Document& doc) {
         ++documents;
         if (doc.root_scalar) {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,16 @@ inline constexpr std::size_t k_max_json_record_bytes = 8 * 1024 * 1024;
 // same for a string member. Through object_t, so that no iterator of an unknown kind is used.
 const Json* json_member(const Json& object, std::string_view key);
 const std::string* json_string_member(const Json& object, std::string_view key);
+
+// A member of a record to build (RecordStreamer::keep_only): its name, and which of its own
+// members to build — inside it when it is an object, inside the objects of it when it is an array
+// — all of them when members is empty; record: the record's own list applies inside it (an
+// EventBridge event's "detail" holds the record).
+struct RecordMember {
+    std::string_view key;
+    std::span<const RecordMember> members = {};
+    bool record = false;
+};
 
 // Parses every top-level JSON value of in (one document, or several concatenated or one per
 // line, as EventBridge archives and paginated CLI output are) with sax. Errors: I/O, invalid
@@ -82,6 +93,13 @@ public:
 
     void on_document(DocumentEnd callback) { m_document_end = std::move(callback); }
 
+    // Builds only these members of the records streamed from an array (not of a root object
+    // delivered whole, not of an array delivered as a record): the others are parsed, checked
+    // and counted towards k_max_json_record_bytes like the rest, but not built; a member of the
+    // record itself that is not kept stays, as null, so that the record's member names are all
+    // there. members must outlive the streamer. Empty (the default): everything is built.
+    void keep_only(std::span<const RecordMember> members) { m_element.filter = members; }
+
     bool null() override;
     bool boolean(bool val) override;
     bool number_integer(number_integer_t val) override;
@@ -99,24 +117,43 @@ public:
                      const nlohmann::detail::exception& ex) override;
 
 private:
-    // Builds one DOM from SAX events.
+    // Builds one DOM from SAX events, only the members that filter keeps (all when it is empty).
     struct Builder {
+        // Which members of an open container are built.
+        struct Scope {
+            std::span<const RecordMember> members;
+            bool all = true;   // every member (no filter)
+            bool root = false; // the record itself: a member not kept stays as null
+        };
+
+        // What becomes of the value of the member key.
+        enum class Take { build, null, skip };
+
         Json root;
-        std::vector<Json*> stack;
+        std::vector<Json*> stack;  // nullptr: a container not built (skipped or oversized)
+        std::vector<Scope> scopes; // one per stack entry
         std::string key;
+        Take take = Take::build;
+        Scope member_scope;
+        std::span<const RecordMember> filter;
         std::size_t bytes = 0;
         bool active = false;
         bool oversized = false;
 
         void begin();
-        void value(Json&& v, std::size_t size);
+        void set_key(const std::string& name);
+        // Counts a scalar of size bytes towards the record's size: true when it is to be built,
+        // with store() (a member not kept is not; one kept as null is stored here).
+        bool counts(std::size_t size);
+        void store(Json&& v);
         void open(Json&& container);
         // Returns true when the builder's root was closed.
         bool close();
     };
 
     Builder* target();
-    bool scalar(Json&& v, std::size_t size);
+    // The builder a scalar goes to (nullptr: none; a root scalar or a stray one is noted).
+    Builder* scalar_target();
     void finish_element();
 
     std::vector<std::string> m_stream_keys;
