@@ -256,8 +256,10 @@ util::Status parse_json_stream(Input& in, nlohmann::json_sax<Json>& sax)
 void RecordStreamer::Builder::begin()
 {
     root = Json();
+    if (flat != nullptr) {
+        flat->clear();
+    }
     stack.clear();
-    scopes.clear();
     key.clear();
     take = Take::build;
     member_scope = Scope{};
@@ -268,11 +270,11 @@ void RecordStreamer::Builder::begin()
 
 void RecordStreamer::Builder::set_key(const std::string& name)
 {
-    if (stack.empty() || stack.back() == nullptr) {
+    if (stack.empty() || !stack.back().built) {
         take = Take::skip; // inside a container not built
         return;
     }
-    const Scope& scope = scopes.back();
+    const Scope& scope = stack.back().scope;
     if (scope.all) {
         take = Take::build;
         member_scope = Scope{};
@@ -315,15 +317,19 @@ bool RecordStreamer::Builder::counts(std::size_t size)
     if (stack.empty()) {
         return true;
     }
-    Json* top = stack.back();
-    if (top == nullptr) {
+    const Frame& top = stack.back();
+    if (!top.built) {
         return false; // inside a container not built
     }
-    if (top->is_array() || take == Take::build) {
+    if (top.array || take == Take::build) {
         return true;
     }
     if (take == Take::null) {
-        (*top)[key] = nullptr;
+        if (flat != nullptr) {
+            flat->add(top.id, key, FlatRecord::Kind::null);
+        } else {
+            (*top.json)[key] = nullptr;
+        }
     }
     return false;
 }
@@ -332,55 +338,75 @@ void RecordStreamer::Builder::store(Json&& v)
 {
     if (stack.empty()) {
         root = std::move(v);
-    } else if (stack.back()->is_array()) {
-        stack.back()->push_back(std::move(v));
+    } else if (stack.back().array) {
+        stack.back().json->push_back(std::move(v));
     } else {
-        (*stack.back())[key] = std::move(v);
+        (*stack.back().json)[key] = std::move(v);
     }
 }
 
-void RecordStreamer::Builder::open(Json&& container)
+void RecordStreamer::Builder::open(bool array)
 {
+    const auto kind = array ? FlatRecord::Kind::array : FlatRecord::Kind::object;
     bytes += k_value_overhead;
     if (bytes > k_max_json_record_bytes) {
         oversized = true;
     }
+    Frame frame;
+    frame.array = array;
     if (oversized) {
-        stack.push_back(nullptr);
-        scopes.emplace_back();
+        stack.push_back(frame);
         return;
     }
-    Json* slot = nullptr;
-    Scope scope;
+    const auto container = [array] {
+        return array ? Json::array() : Json::object();
+    };
     if (stack.empty()) {
-        if (!filter.empty() && container.is_object()) {
-            scope = Scope{filter, false, true};
+        if (!filter.empty() && !array) {
+            frame.scope = Scope{filter, false, true};
         }
-        root = std::move(container);
-        slot = &root;
-    } else if (stack.back() == nullptr) {
-        slot = nullptr;
-    } else if (stack.back()->is_array()) {
+        frame.built = true;
+        if (flat != nullptr) {
+            frame.id = flat->add(FlatRecord::k_none, {}, kind);
+        } else {
+            root = container();
+            frame.json = &root;
+        }
+    } else if (Frame& top = stack.back(); !top.built) {
+        // inside a container not built
+    } else if (top.array) {
         // The elements of an array are filtered as the array is.
-        scope = scopes.back();
-        scope.root = false;
-        stack.back()->push_back(std::move(container));
-        slot = &stack.back()->back();
+        frame.scope = top.scope;
+        frame.scope.root = false;
+        frame.built = true;
+        if (flat != nullptr) {
+            frame.id = flat->add(top.id, {}, kind);
+        } else {
+            top.json->push_back(container());
+            frame.json = &top.json->back();
+        }
     } else if (take == Take::build) {
-        scope = member_scope;
-        slot = &((*stack.back())[key] = std::move(container));
+        frame.scope = member_scope;
+        frame.built = true;
+        if (flat != nullptr) {
+            frame.id = flat->add(top.id, key, kind);
+        } else {
+            frame.json = &((*top.json)[key] = container());
+        }
     } else if (take == Take::null) {
-        (*stack.back())[key] = nullptr;
+        if (flat != nullptr) {
+            flat->add(top.id, key, FlatRecord::Kind::null);
+        } else {
+            (*top.json)[key] = nullptr;
+        }
     }
-    stack.push_back(slot);
-    scopes.push_back(scope);
+    stack.push_back(frame);
 }
 
 bool RecordStreamer::Builder::close()
 {
     if (!stack.empty()) {
         stack.pop_back();
-        scopes.pop_back();
     }
     return stack.empty();
 }
@@ -434,7 +460,11 @@ RecordStreamer::Builder* RecordStreamer::scalar_target()
 bool RecordStreamer::null()
 {
     if (Builder* b = scalar_target(); b != nullptr && b->counts(0)) {
-        b->store(Json(nullptr));
+        if (b->flat != nullptr) {
+            b->flat->add(b->parent(), b->member(), FlatRecord::Kind::null);
+        } else {
+            b->store(Json(nullptr));
+        }
     }
     return true;
 }
@@ -442,7 +472,11 @@ bool RecordStreamer::null()
 bool RecordStreamer::boolean(bool val)
 {
     if (Builder* b = scalar_target(); b != nullptr && b->counts(0)) {
-        b->store(Json(val));
+        if (b->flat != nullptr) {
+            b->flat->add_boolean(b->parent(), b->member(), val);
+        } else {
+            b->store(Json(val));
+        }
     }
     return true;
 }
@@ -450,7 +484,11 @@ bool RecordStreamer::boolean(bool val)
 bool RecordStreamer::number_integer(number_integer_t val)
 {
     if (Builder* b = scalar_target(); b != nullptr && b->counts(0)) {
-        b->store(Json(val));
+        if (b->flat != nullptr) {
+            b->flat->add_integer(b->parent(), b->member(), val);
+        } else {
+            b->store(Json(val));
+        }
     }
     return true;
 }
@@ -458,7 +496,11 @@ bool RecordStreamer::number_integer(number_integer_t val)
 bool RecordStreamer::number_unsigned(number_unsigned_t val)
 {
     if (Builder* b = scalar_target(); b != nullptr && b->counts(0)) {
-        b->store(Json(val));
+        if (b->flat != nullptr) {
+            b->flat->add_unsigned(b->parent(), b->member(), val);
+        } else {
+            b->store(Json(val));
+        }
     }
     return true;
 }
@@ -466,7 +508,11 @@ bool RecordStreamer::number_unsigned(number_unsigned_t val)
 bool RecordStreamer::number_float(number_float_t val, const string_t& /*s*/)
 {
     if (Builder* b = scalar_target(); b != nullptr && b->counts(0)) {
-        b->store(Json(val));
+        if (b->flat != nullptr) {
+            b->flat->add(b->parent(), b->member(), FlatRecord::Kind::floating);
+        } else {
+            b->store(Json(val));
+        }
     }
     return true;
 }
@@ -479,7 +525,11 @@ bool RecordStreamer::string(string_t& val)
     }
     // Copied, not moved: the lexer keeps its buffer's capacity for the next string.
     if (Builder* b = scalar_target(); b != nullptr && b->counts(val.size())) {
-        b->store(Json(static_cast<const string_t&>(val)));
+        if (b->flat != nullptr) {
+            b->flat->add(b->parent(), b->member(), FlatRecord::Kind::string, val);
+        } else {
+            b->store(Json(static_cast<const string_t&>(val)));
+        }
     }
     return true;
 }
@@ -496,17 +546,18 @@ bool RecordStreamer::start_object(std::size_t /*elements*/)
         m_stream_depth = 0;
         m_document = Document{};
         m_root.begin();
-        m_root.open(Json::object());
+        m_root.open(false);
     } else if (m_element.active) {
-        m_element.open(Json::object());
+        m_element.open(false);
     } else if (m_stream_depth != 0 && m_depth == m_stream_depth) {
+        m_element.flat = m_deliver_flat ? &m_flat : nullptr;
         m_element.begin();
-        m_element.open(Json::object());
+        m_element.open(false);
     } else if (m_root.active) {
         if (m_depth == 1) {
             m_next_is_stream = false;
         }
-        m_root.open(Json::object());
+        m_root.open(false);
     }
     ++m_depth;
     return true;
@@ -566,7 +617,7 @@ bool RecordStreamer::start_array(std::size_t /*elements*/)
         m_document = Document{};
         m_document.root_array = true;
     } else if (m_element.active) {
-        m_element.open(Json::array());
+        m_element.open(true);
     } else if (m_root.active && m_depth == 1 && m_next_is_stream && m_stream_depth == 0) {
         m_stream_depth = 2;
         m_saw_stream = true;
@@ -575,11 +626,12 @@ bool RecordStreamer::start_array(std::size_t /*elements*/)
     } else if (m_stream_depth != 0 && m_depth == m_stream_depth) {
         // An array where a record is expected: a record when arrays are delivered, else
         // skipped as a whole, like a scalar.
+        m_element.flat = nullptr;
         m_element.begin();
         m_element.oversized = !m_deliver_arrays;
-        m_element.open(Json::array());
+        m_element.open(true);
     } else if (m_root.active) {
-        m_root.open(Json::array());
+        m_root.open(true);
     }
     ++m_depth;
     return true;
@@ -630,6 +682,8 @@ void RecordStreamer::finish_element()
     ++m_document.records;
     if (m_element.oversized) {
         ++m_skipped;
+    } else if (m_element.flat != nullptr) {
+        m_deliver_flat(*m_element.flat);
     } else {
         m_deliver(m_element.root);
     }

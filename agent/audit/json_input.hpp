@@ -5,6 +5,7 @@
 // SAX parser: memory is bounded by the largest single token and the largest record, never by
 // the size of the file. Exceptions of nlohmann stay inside this module.
 
+#include <agent/audit/flat_record.hpp>
 #include <agent/audit/input.hpp>
 #include <agent/util/result.hpp>
 
@@ -65,6 +66,7 @@ util::Status parse_json_stream(Input& in, nlohmann::json_sax<Json>& sax);
 class RecordStreamer final : public nlohmann::json_sax<Json> {
 public:
     using Deliver = std::function<void(Json& record)>;
+    using DeliverFlat = std::function<void(const FlatRecord& record)>;
 
     struct Document {
         bool root_array = false;  // the value was an array of records
@@ -100,6 +102,10 @@ public:
     // there. members must outlive the streamer. Empty (the default): everything is built.
     void keep_only(std::span<const RecordMember> members) { m_element.filter = members; }
 
+    // Records that are objects (not arrays delivered as records, not a root object delivered
+    // whole) are built as FlatRecord and handed to deliver instead: no DOM is built for them.
+    void deliver_flat(DeliverFlat deliver) { m_deliver_flat = std::move(deliver); }
+
     bool null() override;
     bool boolean(bool val) override;
     bool number_integer(number_integer_t val) override;
@@ -117,7 +123,8 @@ public:
                      const nlohmann::detail::exception& ex) override;
 
 private:
-    // Builds one DOM from SAX events, only the members that filter keeps (all when it is empty).
+    // Builds one DOM (or FlatRecord, when flat is set) from SAX events, only the members that
+    // filter keeps (all when it is empty).
     struct Builder {
         // Which members of an open container are built.
         struct Scope {
@@ -129,9 +136,18 @@ private:
         // What becomes of the value of the member key.
         enum class Take { build, null, skip };
 
+        // An open container.
+        struct Frame {
+            Json* json = nullptr;                   // DOM mode
+            FlatRecord::Id id = FlatRecord::k_none; // flat mode
+            bool built = false; // false: skipped or oversized, nothing inside is built
+            bool array = false;
+            Scope scope;
+        };
+
         Json root;
-        std::vector<Json*> stack;  // nullptr: a container not built (skipped or oversized)
-        std::vector<Scope> scopes; // one per stack entry
+        FlatRecord* flat = nullptr;
+        std::vector<Frame> stack;
         std::string key;
         Take take = Take::build;
         Scope member_scope;
@@ -143,10 +159,23 @@ private:
         void begin();
         void set_key(const std::string& name);
         // Counts a scalar of size bytes towards the record's size: true when it is to be built,
-        // with store() (a member not kept is not; one kept as null is stored here).
+        // with store() or store_flat() (a member not kept is not; one kept as null is stored
+        // here).
         bool counts(std::size_t size);
         void store(Json&& v);
-        void open(Json&& container);
+
+        // Flat mode: the parent and member name of the value to store.
+        [[nodiscard]] FlatRecord::Id parent() const
+        {
+            return stack.empty() ? FlatRecord::k_none : stack.back().id;
+        }
+
+        [[nodiscard]] std::string_view member() const
+        {
+            return stack.empty() || stack.back().array ? std::string_view{} : std::string_view(key);
+        }
+
+        void open(bool array);
         // Returns true when the builder's root was closed.
         bool close();
     };
@@ -159,6 +188,8 @@ private:
     std::vector<std::string> m_stream_keys;
     bool m_deliver_root;
     Deliver m_deliver;
+    DeliverFlat m_deliver_flat;
+    FlatRecord m_flat;
     std::size_t m_depth = 0;        // containers open
     std::size_t m_stream_depth = 0; // depth of the streamed array (0: none open)
     bool m_next_is_stream = false;  // the current root key is one of stream_keys
