@@ -78,12 +78,14 @@ FlatRecord::Id FlatRecord::add_boolean(Id parent, std::string_view key, bool val
 FlatRecord FlatRecord::of(const Json& value)
 {
     FlatRecord out;
+
     // (DOM value, parent id, member name); a stack, not recursion: a DOM may be deep.
     struct Pending {
         const Json* value;
         Id parent;
         std::string_view key;
     };
+
     std::vector<Pending> todo{{&value, k_none, {}}};
     while (!todo.empty()) {
         const Pending p = todo.back();

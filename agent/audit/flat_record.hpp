@@ -23,7 +23,16 @@ public:
     using Id = std::uint32_t;
     static constexpr Id k_none = UINT32_MAX;
 
-    enum class Kind : std::uint8_t { null, boolean, integer, unsigned_integer, floating, string, object, array };
+    enum class Kind : std::uint8_t {
+        null,
+        boolean,
+        integer,
+        unsigned_integer,
+        floating,
+        string,
+        object,
+        array
+    };
 
     // Empties the record, keeping its buffers.
     void clear();

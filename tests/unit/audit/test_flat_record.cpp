@@ -212,8 +212,7 @@ TEST_CASE("flat record: every record is classified as its whole DOM is")
         R"({"eventSource":"ecs.amazonaws.com","eventName":"ExecuteCommand","noise":")" + huge
             + R"(","requestParameters":{"command":")" + huge + R"(","junk":")" + huge
             + R"("},"responseElements":{"session":{"sessionId":"s-huge"}}})",
-        R"({"eventSource":"ecs.amazonaws.com","eventName":"RunTask","deep":)"
-            + nested(20000, "1")
+        R"({"eventSource":"ecs.amazonaws.com","eventName":"RunTask","deep":)" + nested(20000, "1")
             + R"(,"requestParameters":{"overrides":{"containerOverrides":)"
             + nested(20000, R"({"name":"a"})") + R"(}},"responseElements":{"tasks":[)"
             + R"({"taskArn":"t","x":)" + nested(20000, "2") + "}]}}",
@@ -235,7 +234,8 @@ TEST_CASE("flat record: records over the size limit are skipped and counted alik
 {
     const std::string big(k_max_json_record_bytes / 2 + 1, 'y');
     const std::string over = R"({"eventSource":"ecs.amazonaws.com","eventName":"ExecuteCommand",)"
-                             R"("a":")" + big + R"(","b":")" + big + R"("})";
+                             R"("a":")"
+                             + big + R"(","b":")" + big + R"("})";
     const Both both = classify_both(records({over, k_exec}));
     CHECK(both.dom_skipped == 1);
     CHECK(both.flat_skipped == 1);
@@ -246,21 +246,35 @@ TEST_CASE("flat record: records over the size limit are skipped and counted alik
 TEST_CASE("flat record: a broken trail file fails at the byte nlohmann names")
 {
     const std::string text = records({k_exec, k_run_task});
+
     // nlohmann's own answer for a prefix: where its parser stops.
     struct Where : nlohmann::json_sax<Json> {
         std::size_t at = 0;
+
         bool null() override { return true; }
+
         bool boolean(bool) override { return true; }
+
         bool number_integer(number_integer_t) override { return true; }
+
         bool number_unsigned(number_unsigned_t) override { return true; }
+
         bool number_float(number_float_t, const string_t&) override { return true; }
+
         bool string(string_t&) override { return true; }
+
         bool binary(binary_t&) override { return true; }
+
         bool start_object(std::size_t) override { return true; }
+
         bool key(string_t&) override { return true; }
+
         bool end_object() override { return true; }
+
         bool start_array(std::size_t) override { return true; }
+
         bool end_array() override { return true; }
+
         bool parse_error(std::size_t position,
                          const std::string&,
                          const nlohmann::detail::exception&) override
@@ -269,6 +283,7 @@ TEST_CASE("flat record: a broken trail file fails at the byte nlohmann names")
             return false;
         }
     };
+
     std::size_t failures = 0;
     for (std::size_t n = 1; n < text.size(); n += 7) {
         const std::string prefix = text.substr(0, n);
@@ -287,9 +302,9 @@ TEST_CASE("flat record: a broken trail file fails at the byte nlohmann names")
 
     // A value larger than the token budget (checked a read chunk at a time) is named as such,
     // not read.
-    const std::string long_token = R"({"Records":[{"eventName":")"
-                                   + std::string(k_max_json_token_bytes + 2 * k_read_chunk_bytes, 'z')
-                                   + "\"}]}";
+    const std::string long_token =
+        R"({"Records":[{"eventName":")"
+        + std::string(k_max_json_token_bytes + 2 * k_read_chunk_bytes, 'z') + "\"}]}";
     auto in = Input::from_memory("long.json", long_token);
     REQUIRE(in.ok());
     TrailIndex index;
