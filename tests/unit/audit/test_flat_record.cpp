@@ -208,6 +208,7 @@ TEST_CASE("flat record: every record is classified as its whole DOM is")
         R"({"digestStartTime":"2026-03-02T09:00:00Z"})",
         R"({"zeta":1,"alpha":{"deep":[1,2]},"beta":null,"gamma":"x","delta":[],"eps":2})",
         R"({})",
+        R"({"b":1,"a":{"x":1},"b":[2],"c":null,"a":3})",
         // Huge strings and deep nesting, where nothing is built and where everything is.
         R"({"eventSource":"ecs.amazonaws.com","eventName":"ExecuteCommand","noise":")" + huge
             + R"(","requestParameters":{"command":")" + huge + R"(","junk":")" + huge
@@ -227,7 +228,8 @@ TEST_CASE("flat record: every record is classified as its whole DOM is")
     CHECK(both.dom[10].rfind("denied ", 0) == 0);
     CHECK(both.dom[11] == "other");
     CHECK(both.dom[20] == "not a record: an object with keys alpha, beta, delta, eps, ...");
-    CHECK(both.dom[22].rfind("exec s-huge|", 0) == 0);
+    CHECK(both.dom[22] == "not a record: an object with keys a, b, c");
+    CHECK(both.dom[23].rfind("exec s-huge|", 0) == 0);
 }
 
 TEST_CASE("flat record: records over the size limit are skipped and counted alike")
