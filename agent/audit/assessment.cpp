@@ -502,12 +502,27 @@ std::vector<SessionRecord> build_records(JoinInputs inputs, std::size_t* out_of_
         }
         out.push_back(std::move(row));
     }
-    std::sort(out.begin(), out.end(), [](const SessionRecord& a, const SessionRecord& b) {
-        const auto ta = parse_utc_time(a.start).value_or(INT64_MAX);
-        const auto tb = parse_utc_time(b.start).value_or(INT64_MAX);
-        return ta != tb ? ta < tb : a.session < b.session;
+    // By start time, then session id. The start times are parsed once and indices sorted, not
+    // the records (large to move): std::sort takes the same steps on the same comparisons, so
+    // records with equal keys come out in the same order as if the records were sorted.
+    std::vector<std::int64_t> starts;
+    starts.reserve(out.size());
+    for (const SessionRecord& r : out) {
+        starts.push_back(parse_utc_time(r.start).value_or(INT64_MAX));
+    }
+    std::vector<std::size_t> order(out.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return starts[a] != starts[b] ? starts[a] < starts[b] : out[a].session < out[b].session;
     });
-    return out;
+    std::vector<SessionRecord> sorted;
+    sorted.reserve(out.size());
+    for (const std::size_t i : order) {
+        sorted.push_back(std::move(out[i]));
+    }
+    return sorted;
 }
 
 std::string SessionRecord::primary_status(bool audit) const

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <agent/audit/assessment.hpp>
 #include <agent/audit/cloudtrail.hpp>
+#include <agent/audit/flat_record.hpp>
 #include <agent/audit/identity_center.hpp>
 #include <agent/util/error.hpp>
 
@@ -16,66 +17,78 @@ constexpr std::string_view k_assumed_role = ":assumed-role/";
 constexpr std::string_view k_iam_user = ":user/";
 constexpr std::string_view k_federated_user = ":federated-user/";
 
-const Json* member(const Json& object, std::string_view key)
-{
-    return json_member(object, key);
-}
+using Id = FlatRecord::Id;
+using Kind = FlatRecord::Kind;
+constexpr Id k_none = FlatRecord::k_none;
 
-const Json* path(const Json& object, std::initializer_list<std::string_view> keys)
-{
-    const Json* at = &object;
-    for (const auto key : keys) {
-        at = member(*at, key);
-        if (at == nullptr) {
-            return nullptr;
+// A value of a record: the record and the node (k_none: absent).
+struct At {
+    const FlatRecord* record = nullptr;
+    Id id = k_none;
+
+    [[nodiscard]] bool exists() const { return id != k_none; }
+
+    [[nodiscard]] bool is(Kind k) const { return record->is(id, k); }
+
+    [[nodiscard]] At member(std::string_view key) const
+    {
+        return {record, record->member(id, key)};
+    }
+
+    [[nodiscard]] At path(std::initializer_list<std::string_view> keys) const
+    {
+        At at = *this;
+        for (const auto key : keys) {
+            at = at.member(key);
+            if (!at.exists()) {
+                break;
+            }
+        }
+        return at;
+    }
+
+    // A string's text, an integer's or a boolean's JSON text, else "".
+    [[nodiscard]] std::string text() const { return record->text(id); }
+
+    [[nodiscard]] std::string text_at(std::initializer_list<std::string_view> keys) const
+    {
+        return path(keys).text();
+    }
+
+    // The elements of an array (or members of an object), in order.
+    template <typename Each>
+    void each(Each&& each) const
+    {
+        for (Id c = record->first(id); c != k_none; c = record->next(c)) {
+            each(At{record, c});
         }
     }
-    return at;
-}
+};
 
-std::string text(const Json* value)
-{
-    if (value == nullptr) {
-        return {};
-    }
-    if (value->is_string()) {
-        return value->get<std::string>();
-    }
-    if (value->is_number_integer() || value->is_boolean()) {
-        return value->dump();
-    }
-    return {};
-}
-
-std::string text_at(const Json& object, std::initializer_list<std::string_view> keys)
-{
-    return text(path(object, keys));
-}
-
-Principal principal_of(const Json& record)
+Principal principal_of(const At& record)
 {
     Principal p;
-    const Json* id = member(record, "userIdentity");
-    if (id == nullptr) {
+    const At id = record.member("userIdentity");
+    if (!id.exists()) {
         return p;
     }
-    p.type = text_at(*id, {"type"});
-    p.arn = text_at(*id, {"arn"});
-    p.principal_id = text_at(*id, {"principalId"});
-    p.account = text_at(*id, {"accountId"});
-    p.user_name = text_at(*id, {"userName"});
-    p.issuer_type = text_at(*id, {"sessionContext", "sessionIssuer", "type"});
-    p.issuer_arn = text_at(*id, {"sessionContext", "sessionIssuer", "arn"});
-    p.issuer_name = text_at(*id, {"sessionContext", "sessionIssuer", "userName"});
-    p.source_identity = text_at(*id, {"sessionContext", "sourceIdentity"});
+    p.type = id.text_at({"type"});
+    p.arn = id.text_at({"arn"});
+    p.principal_id = id.text_at({"principalId"});
+    p.account = id.text_at({"accountId"});
+    p.user_name = id.text_at({"userName"});
+    p.issuer_type = id.text_at({"sessionContext", "sessionIssuer", "type"});
+    p.issuer_arn = id.text_at({"sessionContext", "sessionIssuer", "arn"});
+    p.issuer_name = id.text_at({"sessionContext", "sessionIssuer", "userName"});
+    p.source_identity = id.text_at({"sessionContext", "sourceIdentity"});
     if (p.source_identity.empty()) {
-        p.source_identity = text_at(*id, {"sourceIdentity"});
+        p.source_identity = id.text_at({"sourceIdentity"});
     }
-    p.invoked_by = text_at(*id, {"invokedBy"});
-    p.on_behalf_of = text_at(*id, {"onBehalfOf", "userId"});
-    p.identity_store_arn = text_at(*id, {"onBehalfOf", "identityStoreArn"});
-    p.credential_id = text_at(*id, {"credentialId"});
-    p.identity_provider = text_at(*id, {"identityProvider"});
+    p.invoked_by = id.text_at({"invokedBy"});
+    p.on_behalf_of = id.text_at({"onBehalfOf", "userId"});
+    p.identity_store_arn = id.text_at({"onBehalfOf", "identityStoreArn"});
+    p.credential_id = id.text_at({"credentialId"});
+    p.identity_provider = id.text_at({"identityProvider"});
     return p;
 }
 
@@ -102,59 +115,62 @@ std::string last_component(std::string_view s)
 }
 
 // The CloudTrail record inside a candidate object, parsed into holder when it is a string.
-const Json* record_of(const Json& object, Json& holder)
+At record_of(const At& object, FlatRecord& holder)
 {
-    if (const Json* inner = member(object, "CloudTrailEvent")) {
-        if (!inner->is_string()) {
-            return nullptr;
+    if (const At inner = object.member("CloudTrailEvent"); inner.exists()) {
+        if (!inner.is(Kind::string)) {
+            return {};
         }
-        holder = Json::parse(inner->get_ref<const std::string&>(), nullptr, false);
-        return holder.is_discarded() || !holder.is_object() ? nullptr : &holder;
+        const Json parsed = Json::parse(inner.record->string(inner.id), nullptr, false);
+        if (parsed.is_discarded() || !parsed.is_object()) {
+            return {};
+        }
+        holder = FlatRecord::of(parsed);
+        return {&holder, holder.root()};
     }
-    if (const Json* detail = member(object, "detail"); detail != nullptr && detail->is_object()) {
-        if (const Json* name = member(*detail, "eventName"); name != nullptr && name->is_string()) {
+    if (const At detail = object.member("detail"); detail.is(Kind::object)) {
+        if (detail.member("eventName").is(Kind::string)) {
             return detail;
         }
     }
-    const Json* name = member(object, "eventName");
-    return name != nullptr && name->is_string() ? &object : nullptr;
+    return object.member("eventName").is(Kind::string) ? object : At{};
 }
 
 // An EventBridge event that is not an API call via CloudTrail (an ECS state change, a
 // scheduled event): a documented shape, counted as a record of another kind.
-bool is_eventbridge_event(const Json& object)
+bool is_eventbridge_event(const At& object)
 {
-    return json_member(object, "detail-type") != nullptr && json_member(object, "source") != nullptr
-           && json_member(object, "detail") != nullptr;
+    return object.member("detail-type").exists() && object.member("source").exists()
+           && object.member("detail").exists();
 }
 
-bool is_digest(const Json& object)
+bool is_digest(const At& object)
 {
     // CloudTrail log file integrity validation: digest file structure.
-    return json_member(object, "digestStartTime") != nullptr
-           && (json_member(object, "digestEndTime") != nullptr
-               || json_member(object, "logFiles") != nullptr
-               || json_member(object, "digestS3Object") != nullptr);
+    return object.member("digestStartTime").exists()
+           && (object.member("digestEndTime").exists() || object.member("logFiles").exists()
+               || object.member("digestS3Object").exists());
 }
 
-NotARecord not_a_record(const Json& value)
+NotARecord not_a_record(const At& value)
 {
-    if (value.is_object()) {
+    if (value.is(Kind::object)) {
         std::string keys;
         std::size_t n = 0;
-        for (const auto& [k, v] : value.get_ref<const Json::object_t&>()) {
+        for (const std::string_view k : value.record->keys(value.id)) {
             if (n++ == 4) {
                 keys += ", ...";
                 break;
             }
-            keys += (keys.empty() ? "" : ", ") + k;
+            keys += keys.empty() ? "" : ", ";
+            keys += k;
         }
         return {keys.empty() ? "an empty object" : "an object with keys " + keys};
     }
-    if (value.is_array()) {
+    if (value.is(Kind::array)) {
         return {"an array"};
     }
-    return {std::string("a ") + value.type_name()};
+    return {std::string("a ") + value.record->type_name(value.id)};
 }
 
 // The ECS task ARN's account and region ("arn:aws:ecs:REGION:ACCOUNT:task/..."), when it is one.
@@ -173,24 +189,24 @@ std::string arn_part(std::string_view arn, std::size_t index)
                                          : std::string(arn.substr(start, end - start));
 }
 
-ExecEvent exec_event_of(const Json& record)
+ExecEvent exec_event_of(const At& record)
 {
     ExecEvent ev;
-    ev.session_id = text_at(record, {"responseElements", "session", "sessionId"});
-    ev.event_id = text_at(record, {"eventID"});
-    ev.event_time = text_at(record, {"eventTime"});
-    ev.region = text_at(record, {"awsRegion"});
-    ev.account = text_at(record, {"recipientAccountId"});
-    ev.source_ip = text_at(record, {"sourceIPAddress"});
-    ev.user_agent = text_at(record, {"userAgent"});
-    ev.cluster = text_at(record, {"requestParameters", "cluster"});
-    ev.container = text_at(record, {"responseElements", "containerName"});
+    ev.session_id = record.text_at({"responseElements", "session", "sessionId"});
+    ev.event_id = record.text_at({"eventID"});
+    ev.event_time = record.text_at({"eventTime"});
+    ev.region = record.text_at({"awsRegion"});
+    ev.account = record.text_at({"recipientAccountId"});
+    ev.source_ip = record.text_at({"sourceIPAddress"});
+    ev.user_agent = record.text_at({"userAgent"});
+    ev.cluster = record.text_at({"requestParameters", "cluster"});
+    ev.container = record.text_at({"responseElements", "containerName"});
     if (ev.container.empty()) {
-        ev.container = text_at(record, {"requestParameters", "container"});
+        ev.container = record.text_at({"requestParameters", "container"});
     }
-    ev.task = text_at(record, {"requestParameters", "task"});
-    ev.task_arn = text_at(record, {"responseElements", "taskArn"});
-    ev.command = text_at(record, {"requestParameters", "command"});
+    ev.task = record.text_at({"requestParameters", "task"});
+    ev.task_arn = record.text_at({"responseElements", "taskArn"});
+    ev.command = record.text_at({"requestParameters", "command"});
     ev.principal = principal_of(record);
     if (ev.account.empty()) {
         ev.account = arn_account(!ev.task_arn.empty() ? ev.task_arn : ev.task);
@@ -198,7 +214,7 @@ ExecEvent exec_event_of(const Json& record)
     return ev;
 }
 
-DeniedExec denied_of(const Json& record, ExecEvent ev)
+DeniedExec denied_of(const At& record, ExecEvent ev)
 {
     DeniedExec d;
     d.event_id = std::move(ev.event_id);
@@ -212,67 +228,67 @@ DeniedExec denied_of(const Json& record, ExecEvent ev)
     d.task = !ev.task_arn.empty() ? std::move(ev.task_arn) : std::move(ev.task);
     d.command = std::move(ev.command);
     d.principal = std::move(ev.principal);
-    d.error_code = text_at(record, {"errorCode"});
-    d.error_message = text_at(record, {"errorMessage"});
+    d.error_code = record.text_at({"errorCode"});
+    d.error_message = record.text_at({"errorMessage"});
     if (d.error_code.empty() && d.error_message.empty()) {
         d.error_message = "the response names no session";
     }
     return d;
 }
 
-RunTaskEvent run_task_of(const Json& record, std::string_view claim_var)
+RunTaskEvent run_task_of(const At& record, std::string_view claim_var)
 {
     RunTaskEvent ev;
-    ev.event_id = text_at(record, {"eventID"});
-    ev.event_time = text_at(record, {"eventTime"});
+    ev.event_id = record.text_at({"eventID"});
+    ev.event_time = record.text_at({"eventTime"});
     ev.principal = principal_of(record);
-    if (const Json* tasks = path(record, {"responseElements", "tasks"});
-        tasks != nullptr && tasks->is_array()) {
-        for (const Json& t : *tasks) {
-            const std::string arn = text_at(t, {"taskArn"});
+    if (const At tasks = record.path({"responseElements", "tasks"}); tasks.is(Kind::array)) {
+        tasks.each([&](const At& t) {
+            std::string arn = t.text_at({"taskArn"});
             if (!arn.empty()) {
-                ev.task_arns.push_back(arn);
+                ev.task_arns.push_back(std::move(arn));
             }
-        }
+        });
     }
-    const Json* overrides = path(record, {"requestParameters", "overrides", "containerOverrides"});
-    if (overrides != nullptr && overrides->is_array()) {
-        for (const Json& o : *overrides) {
-            const Json* env = member(o, "environment");
-            if (env == nullptr || !env->is_array()) {
-                continue;
+    const At overrides = record.path({"requestParameters", "overrides", "containerOverrides"});
+    if (overrides.is(Kind::array)) {
+        overrides.each([&](const At& o) {
+            const At env = o.member("environment");
+            if (!env.is(Kind::array)) {
+                return;
             }
-            for (const Json& e : *env) {
-                if (text_at(e, {"name"}) == claim_var) {
-                    ev.claim_overrides.emplace_back(text_at(o, {"name"}), text_at(e, {"value"}));
+            env.each([&](const At& e) {
+                if (e.text_at({"name"}) == claim_var) {
+                    ev.claim_overrides.emplace_back(o.text_at({"name"}), e.text_at({"value"}));
                 }
-            }
-        }
+            });
+        });
     }
     return ev;
 }
 
-TrailRecord classify(const Json& object, std::string_view claim_var)
+TrailRecord classify(const At& object, std::string_view claim_var)
 {
     if (is_digest(object)) {
         return DigestFile{};
     }
-    Json holder;
-    const Json* record = record_of(object, holder);
+    FlatRecord holder;
+    const At found = record_of(object, holder);
+    const At* record = found.exists() ? &found : nullptr;
     if (record == nullptr) {
         if (is_eventbridge_event(object)) {
             return {};
         }
         return not_a_record(object);
     }
-    const std::string source = text_at(*record, {"eventSource"});
+    const std::string source = record->text_at({"eventSource"});
     if (!source.empty() && source != k_ecs_source) {
         return {};
     }
-    const std::string name = text_at(*record, {"eventName"});
+    const std::string name = record->text_at({"eventName"});
     if (name == "ExecuteCommand") {
         ExecEvent ev = exec_event_of(*record);
-        if (ev.session_id.empty() || member(*record, "errorCode") != nullptr) {
+        if (ev.session_id.empty() || record->member("errorCode").exists()) {
             return denied_of(*record, std::move(ev));
         }
         return ev;
@@ -500,14 +516,25 @@ std::optional<Json> lake_row_record(const Json& row)
     return record;
 }
 
-TrailRecord classify_trail_record(const Json& object, std::string_view claim_var)
+TrailRecord classify_trail_record(const FlatRecord& object, std::string_view claim_var)
 {
     try {
-        return classify(object, claim_var);
+        return classify(At{&object, object.root()}, claim_var);
     } catch (const std::exception&) {
-        // nlohmann type errors on a malformed record: the record is not one of ours.
+        // nlohmann errors (or memory) on a malformed record: the record is not one of ours.
         return NotARecord{"a malformed record"};
     }
+}
+
+TrailRecord classify_trail_record(const Json& object, std::string_view claim_var)
+{
+    if (object.is_array()) {
+        return NotARecord{"an array"};
+    }
+    if (!object.is_object()) {
+        return NotARecord{std::string("a ") + object.type_name()};
+    }
+    return classify_trail_record(FlatRecord::of(object), claim_var);
 }
 
 std::vector<NameMatch> principal_names(const Principal& principal,
@@ -748,6 +775,64 @@ void TrailIndex::add(DeniedExec event)
     }
 }
 
+namespace {
+
+// The members of a record that classify() reads (and the names it only tests for), kept when a
+// trail file is streamed; the rest of a record is parsed, not built (its top-level names stay,
+// for not_a_record). Keep in step with classify and the functions it calls.
+constexpr std::array k_issuer_members = {
+    RecordMember{"type"}, RecordMember{"arn"}, RecordMember{"userName"}};
+constexpr std::array k_session_context_members = {RecordMember{"sessionIssuer", k_issuer_members},
+                                                  RecordMember{"sourceIdentity"}};
+constexpr std::array k_on_behalf_of_members = {RecordMember{"userId"},
+                                               RecordMember{"identityStoreArn"}};
+constexpr std::array k_identity_members = {
+    RecordMember{"type"},
+    RecordMember{"arn"},
+    RecordMember{"principalId"},
+    RecordMember{"accountId"},
+    RecordMember{"userName"},
+    RecordMember{"sessionContext", k_session_context_members},
+    RecordMember{"sourceIdentity"},
+    RecordMember{"invokedBy"},
+    RecordMember{"onBehalfOf", k_on_behalf_of_members},
+    RecordMember{"credentialId"},
+    RecordMember{"identityProvider"}};
+constexpr std::array k_overrides_members = {RecordMember{"containerOverrides"}};
+constexpr std::array k_request_members = {RecordMember{"cluster"},
+                                          RecordMember{"container"},
+                                          RecordMember{"task"},
+                                          RecordMember{"command"},
+                                          RecordMember{"overrides", k_overrides_members}};
+constexpr std::array k_session_members = {RecordMember{"sessionId"}};
+constexpr std::array k_task_members = {RecordMember{"taskArn"}};
+constexpr std::array k_response_members = {RecordMember{"session", k_session_members},
+                                           RecordMember{"containerName"},
+                                           RecordMember{"taskArn"},
+                                           RecordMember{"tasks", k_task_members}};
+constexpr std::array k_record_members = {RecordMember{"CloudTrailEvent"},
+                                         RecordMember{"detail", {}, true},
+                                         RecordMember{"eventSource"},
+                                         RecordMember{"eventName"},
+                                         RecordMember{"eventID"},
+                                         RecordMember{"eventTime"},
+                                         RecordMember{"awsRegion"},
+                                         RecordMember{"recipientAccountId"},
+                                         RecordMember{"sourceIPAddress"},
+                                         RecordMember{"userAgent"},
+                                         RecordMember{"errorCode"},
+                                         RecordMember{"errorMessage"},
+                                         RecordMember{"userIdentity", k_identity_members},
+                                         RecordMember{"requestParameters", k_request_members},
+                                         RecordMember{"responseElements", k_response_members}};
+
+} // namespace
+
+std::span<const RecordMember> trail_record_members()
+{
+    return k_record_members;
+}
+
 util::Status
 read_trail_input(Input& in, std::string_view claim_var, TrailIndex& index, PageSet* pages)
 {
@@ -766,7 +851,7 @@ read_trail_input(Input& in, std::string_view claim_var, TrailIndex& index, PageS
             page.saw_time(*ms);
         }
     };
-    const auto take = [&](const Json& object) {
+    const auto take = [&](const auto& object) {
         TrailRecord rec = classify_trail_record(object, claim_var);
         if (auto* bad = std::get_if<NotARecord>(&rec)) {
             not_a_record(std::move(bad->what));
@@ -803,6 +888,8 @@ read_trail_input(Input& in, std::string_view claim_var, TrailIndex& index, PageS
         take(value);
     });
     streamer.deliver_arrays(true);
+    streamer.keep_only(k_record_members);
+    streamer.deliver_flat([&](const FlatRecord& record) { take(record); });
     streamer.on_document([&](const RecordStreamer::Document& doc) {
         ++documents;
         if (doc.root_scalar) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -112,6 +113,8 @@ using TrailRecord =
 // as a string) or a digest file. claim_var names the environment variable of the claim
 // (AWS_USER).
 TrailRecord classify_trail_record(const Json& object, std::string_view claim_var);
+// The same, of a record held flat (as read_trail_input streams them).
+TrailRecord classify_trail_record(const FlatRecord& object, std::string_view claim_var);
 
 // A CloudTrail Lake result row ([{"eventID":"…"},{"userIdentity":"{…}"},…]) as the record it
 // holds: each one-member object a member; a string value that holds JSON (or the Lake's own
@@ -221,6 +224,10 @@ private:
     std::size_t m_records = 0;
     std::size_t m_skipped = 0;
 };
+
+// The members of a record that classify_trail_record reads, for RecordStreamer::keep_only: a
+// record streamed with only these built is classified as the whole record is.
+std::span<const RecordMember> trail_record_members();
 
 // Reads every record of one CloudTrail input into index. lookup-events and get-query-results
 // pages are recorded in pages (when given). Errors: I/O, invalid JSON, a Lake query that did

@@ -3,8 +3,8 @@
 #include <agent/util/error.hpp>
 
 #include <algorithm>
-#include <istream>
-#include <streambuf>
+#include <cstring>
+#include <iterator>
 
 namespace execmark::audit {
 
@@ -13,57 +13,65 @@ namespace {
 // Rough bookkeeping cost of one DOM value beyond its string bytes.
 constexpr std::size_t k_value_overhead = 16;
 
-// A streambuf over an Input that refuses to deliver more than k_max_json_token_bytes between
-// two calls of mark(), and keeps the first I/O error.
-class BudgetBuf final : public std::streambuf {
+// The bytes of an Input in k_read_chunk_bytes pieces, handed to nlohmann's lexer one character
+// at a time through ChunkIterator (an inlined pointer step; an std::istream costs a library call
+// per character). It refuses to deliver more than k_max_json_token_bytes between two calls of
+// mark(), and keeps the first I/O error.
+class ChunkReader {
 public:
-    explicit BudgetBuf(Input& in)
+    explicit ChunkReader(Input& in)
         : m_in(in)
         , m_buf(k_read_chunk_bytes)
+        , m_at(m_buf.data())
+        , m_end(m_buf.data())
     {}
 
     void mark() { m_mark = consumed(); }
 
     [[nodiscard]] std::uint64_t consumed() const
     {
-        return m_base + static_cast<std::uint64_t>(gptr() - eback());
+        return m_base + static_cast<std::uint64_t>(m_at - m_buf.data());
     }
 
     [[nodiscard]] bool over_budget() const { return m_over; }
 
     [[nodiscard]] const util::Error* io_error() const { return m_failed ? &m_error : nullptr; }
 
-protected:
-    int_type underflow() override
+    // True when a byte is available (reading the next chunk when needed): false at the end, on
+    // an I/O error and over the budget. Inlined: the lexer asks it for every byte.
+    [[gnu::always_inline]] bool available() { return m_at != m_end || refill(); }
+
+    [[nodiscard]] char current() const { return *m_at; }
+
+    void advance() { ++m_at; }
+
+private:
+    bool refill()
     {
-        if (gptr() < egptr()) {
-            return traits_type::to_int_type(*gptr());
-        }
         if (m_failed || m_over) {
-            return traits_type::eof();
+            return false;
         }
         if (consumed() - m_mark > k_max_json_token_bytes) {
             m_over = true;
-            return traits_type::eof();
+            return false;
         }
-        m_base += static_cast<std::uint64_t>(egptr() - eback());
+        m_base += static_cast<std::uint64_t>(m_end - m_buf.data());
         auto got = m_in.read(m_buf);
+        m_at = m_buf.data();
         if (!got) {
             m_failed = true;
             m_error = got.error();
-            setg(m_buf.data(), m_buf.data(), m_buf.data());
-            return traits_type::eof();
+            m_end = m_at;
+            return false;
         }
-        setg(m_buf.data(), m_buf.data(), m_buf.data() + *got);
-        if (*got == 0) {
-            return traits_type::eof();
-        }
-        return traits_type::to_int_type(*gptr());
+        m_end = m_at + *got;
+        return *got != 0;
     }
 
-private:
     Input& m_in;
     std::vector<char> m_buf;
+    const char* m_at;
+    const char* m_end;
     std::uint64_t m_base = 0;
     std::uint64_t m_mark = 0;
     bool m_over = false;
@@ -71,10 +79,54 @@ private:
     util::Error m_error;
 };
 
+// An input iterator over a ChunkReader for nlohmann's iterator_input_adapter, which only asks
+// `it != end`, `*it` and `++it`: every iterator compares unequal to the end sentinel while the
+// reader has a byte.
+class ChunkIterator {
+public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char*;
+    using reference = char;
+
+    ChunkIterator() = default;
+
+    explicit ChunkIterator(ChunkReader* reader)
+        : m_reader(reader)
+    {}
+
+    char operator*() const { return m_reader->current(); }
+
+    ChunkIterator& operator++()
+    {
+        m_reader->advance();
+        return *this;
+    }
+
+    ChunkIterator operator++(int)
+    {
+        ChunkIterator before = *this;
+        m_reader->advance();
+        return before;
+    }
+
+    // Only ever compared with the end sentinel (a default-constructed iterator): equal when the
+    // reader has no byte left.
+    [[gnu::always_inline]] bool operator==(const ChunkIterator& other) const
+    {
+        ChunkReader* reader = m_reader != nullptr ? m_reader : other.m_reader;
+        return reader == nullptr || !reader->available();
+    }
+
+private:
+    ChunkReader* m_reader = nullptr;
+};
+
 // Forwards every SAX event, renewing the token budget; keeps the parse error.
 class BudgetSax final : public nlohmann::json_sax<Json> {
 public:
-    BudgetSax(nlohmann::json_sax<Json>& inner, BudgetBuf& buf)
+    BudgetSax(nlohmann::json_sax<Json>& inner, ChunkReader& buf)
         : m_inner(inner)
         , m_buf(buf)
     {}
@@ -134,7 +186,7 @@ private:
     void tick() { m_buf.mark(); }
 
     nlohmann::json_sax<Json>& m_inner;
-    BudgetBuf& m_buf;
+    ChunkReader& m_buf;
     std::uint64_t m_offset = 0;
 };
 
@@ -163,19 +215,16 @@ const std::string* json_string_member(const Json& object, std::string_view key)
 
 util::Status parse_json_stream(Input& in, nlohmann::json_sax<Json>& sax)
 {
-    BudgetBuf buf(in);
-    std::istream stream(&buf);
+    ChunkReader buf(in);
     BudgetSax budget(sax, buf);
     for (;;) {
-        int c = buf.sgetc();
-        while (c != std::char_traits<char>::eof() && is_space(c)) {
-            buf.sbumpc();
-            c = buf.sgetc();
+        while (buf.available() && is_space(static_cast<unsigned char>(buf.current()))) {
+            buf.advance();
         }
         if (const util::Error* err = buf.io_error()) {
             return *err;
         }
-        if (c == std::char_traits<char>::eof()) {
+        if (!buf.available()) {
             return {};
         }
         buf.mark();
@@ -183,7 +232,8 @@ util::Status parse_json_stream(Input& in, nlohmann::json_sax<Json>& sax)
         bool ok = false;
         try {
             // Not strict: the value ends where it ends; another may follow.
-            ok = Json::sax_parse(stream, &budget, Json::input_format_t::json, false);
+            ok = Json::sax_parse(
+                ChunkIterator(&buf), ChunkIterator(), &budget, Json::input_format_t::json, false);
         } catch (const std::exception& e) {
             return util::make_error("parse", in.name(), e.what());
         }
@@ -206,54 +256,151 @@ util::Status parse_json_stream(Input& in, nlohmann::json_sax<Json>& sax)
 void RecordStreamer::Builder::begin()
 {
     root = Json();
+    if (flat != nullptr) {
+        flat->clear();
+    }
     stack.clear();
     key.clear();
+    take = Take::build;
+    member_scope = Scope{};
     bytes = 0;
     active = true;
     oversized = false;
 }
 
-void RecordStreamer::Builder::value(Json&& v, std::size_t size)
+void RecordStreamer::Builder::set_key(const std::string& name)
+{
+    if (stack.empty() || !stack.back().built) {
+        take = Take::skip; // inside a container not built
+        return;
+    }
+    const Scope& scope = stack.back().scope;
+    if (scope.all) {
+        take = Take::build;
+        member_scope = Scope{};
+        key = name;
+        return;
+    }
+    // Sizes first: most names differ in length, and this runs for every member of a record.
+    const auto kept =
+        std::find_if(scope.members.begin(), scope.members.end(), [&](const RecordMember& m) {
+            return m.key.size() == name.size()
+                   && std::memcmp(m.key.data(), name.data(), name.size()) == 0;
+        });
+    if (kept == scope.members.end()) {
+        take = scope.root ? Take::null : Take::skip;
+        if (take == Take::null) {
+            key = name;
+        }
+        return;
+    }
+    take = Take::build;
+    if (kept->record) {
+        member_scope = Scope{filter, false, false};
+    } else if (kept->members.empty()) {
+        member_scope = Scope{};
+    } else {
+        member_scope = Scope{kept->members, false, false};
+    }
+    key = name;
+}
+
+bool RecordStreamer::Builder::counts(std::size_t size)
 {
     bytes += size + k_value_overhead;
     if (bytes > k_max_json_record_bytes) {
         oversized = true;
     }
     if (oversized) {
-        return;
+        return false;
     }
     if (stack.empty()) {
+        return true;
+    }
+    const Frame& top = stack.back();
+    if (!top.built) {
+        return false; // inside a container not built
+    }
+    if (top.array || take == Take::build) {
+        return true;
+    }
+    if (take == Take::null) {
+        if (flat != nullptr) {
+            flat->add(top.id, key, FlatRecord::Kind::null);
+        } else {
+            (*top.json)[key] = nullptr;
+        }
+    }
+    return false;
+}
+
+void RecordStreamer::Builder::store(Json&& v)
+{
+    if (stack.empty()) {
         root = std::move(v);
-    } else if (stack.back()->is_array()) {
-        stack.back()->push_back(std::move(v));
+    } else if (stack.back().array) {
+        stack.back().json->push_back(std::move(v));
     } else {
-        (*stack.back())[key] = std::move(v);
+        (*stack.back().json)[key] = std::move(v);
     }
 }
 
-void RecordStreamer::Builder::open(Json&& container)
+void RecordStreamer::Builder::open(bool array)
 {
+    const auto kind = array ? FlatRecord::Kind::array : FlatRecord::Kind::object;
     bytes += k_value_overhead;
     if (bytes > k_max_json_record_bytes) {
         oversized = true;
     }
+    Frame frame;
+    frame.array = array;
     if (oversized) {
-        stack.push_back(nullptr);
+        stack.push_back(frame);
         return;
     }
-    Json* slot = nullptr;
+    const auto container = [array] {
+        return array ? Json::array() : Json::object();
+    };
     if (stack.empty()) {
-        root = std::move(container);
-        slot = &root;
-    } else if (stack.back() == nullptr) {
-        slot = nullptr;
-    } else if (stack.back()->is_array()) {
-        stack.back()->push_back(std::move(container));
-        slot = &stack.back()->back();
-    } else {
-        slot = &((*stack.back())[key] = std::move(container));
+        if (!filter.empty() && !array) {
+            frame.scope = Scope{filter, false, true};
+        }
+        frame.built = true;
+        if (flat != nullptr) {
+            frame.id = flat->add(FlatRecord::k_none, {}, kind);
+        } else {
+            root = container();
+            frame.json = &root;
+        }
+    } else if (Frame& top = stack.back(); !top.built) {
+        // inside a container not built
+    } else if (top.array) {
+        // The elements of an array are filtered as the array is.
+        frame.scope = top.scope;
+        frame.scope.root = false;
+        frame.built = true;
+        if (flat != nullptr) {
+            frame.id = flat->add(top.id, {}, kind);
+        } else {
+            top.json->push_back(container());
+            frame.json = &top.json->back();
+        }
+    } else if (take == Take::build) {
+        frame.scope = member_scope;
+        frame.built = true;
+        if (flat != nullptr) {
+            frame.id = flat->add(top.id, key, kind);
+        } else {
+            frame.json = &((*top.json)[key] = container());
+        }
+    } else if (take == Take::null) {
+        if (flat != nullptr) {
+            flat->add(top.id, key, FlatRecord::Kind::null);
+        } else {
+            (*top.json)[key] = nullptr;
+        }
     }
-    stack.push_back(slot);
+    stack.push_back(frame);
 }
 
 bool RecordStreamer::Builder::close()
@@ -289,7 +436,7 @@ RecordStreamer::Builder* RecordStreamer::target()
     return nullptr;
 }
 
-bool RecordStreamer::scalar(Json&& v, std::size_t size)
+RecordStreamer::Builder* RecordStreamer::scalar_target()
 {
     if (m_depth == 0) {
         if (m_document_end) {
@@ -297,44 +444,77 @@ bool RecordStreamer::scalar(Json&& v, std::size_t size)
             m_document.root_scalar = true;
             m_document_end(m_document);
         }
-        return true;
+        return nullptr;
     }
     if (!m_element.active && m_stream_depth != 0 && m_depth == m_stream_depth) {
         ++m_stray;
-        return true;
+        return nullptr;
     }
-    if (Builder* b = target()) {
-        if (b == &m_root && m_depth == 1) {
-            m_next_is_stream = false;
-        }
-        b->value(std::move(v), size);
+    Builder* b = target();
+    if (b == &m_root && m_depth == 1) {
+        m_next_is_stream = false;
     }
-    return true;
+    return b;
 }
 
 bool RecordStreamer::null()
 {
-    return scalar(Json(nullptr), 0);
+    if (Builder* b = scalar_target(); b != nullptr && b->counts(0)) {
+        if (b->flat != nullptr) {
+            b->flat->add(b->parent(), b->member(), FlatRecord::Kind::null);
+        } else {
+            b->store(Json(nullptr));
+        }
+    }
+    return true;
 }
 
 bool RecordStreamer::boolean(bool val)
 {
-    return scalar(Json(val), 0);
+    if (Builder* b = scalar_target(); b != nullptr && b->counts(0)) {
+        if (b->flat != nullptr) {
+            b->flat->add_boolean(b->parent(), b->member(), val);
+        } else {
+            b->store(Json(val));
+        }
+    }
+    return true;
 }
 
 bool RecordStreamer::number_integer(number_integer_t val)
 {
-    return scalar(Json(val), 0);
+    if (Builder* b = scalar_target(); b != nullptr && b->counts(0)) {
+        if (b->flat != nullptr) {
+            b->flat->add_integer(b->parent(), b->member(), val);
+        } else {
+            b->store(Json(val));
+        }
+    }
+    return true;
 }
 
 bool RecordStreamer::number_unsigned(number_unsigned_t val)
 {
-    return scalar(Json(val), 0);
+    if (Builder* b = scalar_target(); b != nullptr && b->counts(0)) {
+        if (b->flat != nullptr) {
+            b->flat->add_unsigned(b->parent(), b->member(), val);
+        } else {
+            b->store(Json(val));
+        }
+    }
+    return true;
 }
 
 bool RecordStreamer::number_float(number_float_t val, const string_t& /*s*/)
 {
-    return scalar(Json(val), 0);
+    if (Builder* b = scalar_target(); b != nullptr && b->counts(0)) {
+        if (b->flat != nullptr) {
+            b->flat->add(b->parent(), b->member(), FlatRecord::Kind::floating);
+        } else {
+            b->store(Json(val));
+        }
+    }
+    return true;
 }
 
 bool RecordStreamer::string(string_t& val)
@@ -343,13 +523,20 @@ bool RecordStreamer::string(string_t& val)
         && val.size() <= k_max_root_string_bytes) {
         m_document.strings[m_root.key] = val;
     }
-    const std::size_t size = val.size();
-    return scalar(Json(std::move(val)), size);
+    // Copied, not moved: the lexer keeps its buffer's capacity for the next string.
+    if (Builder* b = scalar_target(); b != nullptr && b->counts(val.size())) {
+        if (b->flat != nullptr) {
+            b->flat->add(b->parent(), b->member(), FlatRecord::Kind::string, val);
+        } else {
+            b->store(Json(static_cast<const string_t&>(val)));
+        }
+    }
+    return true;
 }
 
 bool RecordStreamer::binary(binary_t& /*val*/)
 {
-    return scalar(Json(nullptr), 0);
+    return null();
 }
 
 bool RecordStreamer::start_object(std::size_t /*elements*/)
@@ -359,17 +546,18 @@ bool RecordStreamer::start_object(std::size_t /*elements*/)
         m_stream_depth = 0;
         m_document = Document{};
         m_root.begin();
-        m_root.open(Json::object());
+        m_root.open(false);
     } else if (m_element.active) {
-        m_element.open(Json::object());
+        m_element.open(false);
     } else if (m_stream_depth != 0 && m_depth == m_stream_depth) {
+        m_element.flat = m_deliver_flat ? &m_flat : nullptr;
         m_element.begin();
-        m_element.open(Json::object());
+        m_element.open(false);
     } else if (m_root.active) {
         if (m_depth == 1) {
             m_next_is_stream = false;
         }
-        m_root.open(Json::object());
+        m_root.open(false);
     }
     ++m_depth;
     return true;
@@ -378,7 +566,7 @@ bool RecordStreamer::start_object(std::size_t /*elements*/)
 bool RecordStreamer::key(string_t& val)
 {
     if (m_element.active) {
-        m_element.key = val;
+        m_element.set_key(val);
     } else if (m_root.active) {
         if (m_depth == 1) {
             m_next_is_stream =
@@ -429,7 +617,7 @@ bool RecordStreamer::start_array(std::size_t /*elements*/)
         m_document = Document{};
         m_document.root_array = true;
     } else if (m_element.active) {
-        m_element.open(Json::array());
+        m_element.open(true);
     } else if (m_root.active && m_depth == 1 && m_next_is_stream && m_stream_depth == 0) {
         m_stream_depth = 2;
         m_saw_stream = true;
@@ -438,11 +626,12 @@ bool RecordStreamer::start_array(std::size_t /*elements*/)
     } else if (m_stream_depth != 0 && m_depth == m_stream_depth) {
         // An array where a record is expected: a record when arrays are delivered, else
         // skipped as a whole, like a scalar.
+        m_element.flat = nullptr;
         m_element.begin();
         m_element.oversized = !m_deliver_arrays;
-        m_element.open(Json::array());
+        m_element.open(true);
     } else if (m_root.active) {
-        m_root.open(Json::array());
+        m_root.open(true);
     }
     ++m_depth;
     return true;
@@ -493,6 +682,8 @@ void RecordStreamer::finish_element()
     ++m_document.records;
     if (m_element.oversized) {
         ++m_skipped;
+    } else if (m_element.flat != nullptr) {
+        m_deliver_flat(*m_element.flat);
     } else {
         m_deliver(m_element.root);
     }

@@ -5,6 +5,7 @@
 // SAX parser: memory is bounded by the largest single token and the largest record, never by
 // the size of the file. Exceptions of nlohmann stay inside this module.
 
+#include <agent/audit/flat_record.hpp>
 #include <agent/audit/input.hpp>
 #include <agent/util/result.hpp>
 
@@ -14,6 +15,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,16 @@ inline constexpr std::size_t k_max_json_record_bytes = 8 * 1024 * 1024;
 // same for a string member. Through object_t, so that no iterator of an unknown kind is used.
 const Json* json_member(const Json& object, std::string_view key);
 const std::string* json_string_member(const Json& object, std::string_view key);
+
+// A member of a record to build (RecordStreamer::keep_only): its name, and which of its own
+// members to build — inside it when it is an object, inside the objects of it when it is an array
+// — all of them when members is empty; record: the record's own list applies inside it (an
+// EventBridge event's "detail" holds the record).
+struct RecordMember {
+    std::string_view key;
+    std::span<const RecordMember> members = {};
+    bool record = false;
+};
 
 // Parses every top-level JSON value of in (one document, or several concatenated or one per
 // line, as EventBridge archives and paginated CLI output are) with sax. Errors: I/O, invalid
@@ -54,6 +66,7 @@ util::Status parse_json_stream(Input& in, nlohmann::json_sax<Json>& sax);
 class RecordStreamer final : public nlohmann::json_sax<Json> {
 public:
     using Deliver = std::function<void(Json& record)>;
+    using DeliverFlat = std::function<void(const FlatRecord& record)>;
 
     struct Document {
         bool root_array = false;  // the value was an array of records
@@ -82,6 +95,17 @@ public:
 
     void on_document(DocumentEnd callback) { m_document_end = std::move(callback); }
 
+    // Builds only these members of the records streamed from an array (not of a root object
+    // delivered whole, not of an array delivered as a record): the others are parsed, checked
+    // and counted towards k_max_json_record_bytes like the rest, but not built; a member of the
+    // record itself that is not kept stays, as null, so that the record's member names are all
+    // there. members must outlive the streamer. Empty (the default): everything is built.
+    void keep_only(std::span<const RecordMember> members) { m_element.filter = members; }
+
+    // Records that are objects (not arrays delivered as records, not a root object delivered
+    // whole) are built as FlatRecord and handed to deliver instead: no DOM is built for them.
+    void deliver_flat(DeliverFlat deliver) { m_deliver_flat = std::move(deliver); }
+
     bool null() override;
     bool boolean(bool val) override;
     bool number_integer(number_integer_t val) override;
@@ -99,29 +123,73 @@ public:
                      const nlohmann::detail::exception& ex) override;
 
 private:
-    // Builds one DOM from SAX events.
+    // Builds one DOM (or FlatRecord, when flat is set) from SAX events, only the members that
+    // filter keeps (all when it is empty).
     struct Builder {
+        // Which members of an open container are built.
+        struct Scope {
+            std::span<const RecordMember> members;
+            bool all = true;   // every member (no filter)
+            bool root = false; // the record itself: a member not kept stays as null
+        };
+
+        // What becomes of the value of the member key.
+        enum class Take { build, null, skip };
+
+        // An open container.
+        struct Frame {
+            Json* json = nullptr;                   // DOM mode
+            FlatRecord::Id id = FlatRecord::k_none; // flat mode
+            bool built = false; // false: skipped or oversized, nothing inside is built
+            bool array = false;
+            Scope scope;
+        };
+
         Json root;
-        std::vector<Json*> stack;
+        FlatRecord* flat = nullptr;
+        std::vector<Frame> stack;
         std::string key;
+        Take take = Take::build;
+        Scope member_scope;
+        std::span<const RecordMember> filter;
         std::size_t bytes = 0;
         bool active = false;
         bool oversized = false;
 
         void begin();
-        void value(Json&& v, std::size_t size);
-        void open(Json&& container);
+        void set_key(const std::string& name);
+        // Counts a scalar of size bytes towards the record's size: true when it is to be built,
+        // with store() or store_flat() (a member not kept is not; one kept as null is stored
+        // here).
+        bool counts(std::size_t size);
+        void store(Json&& v);
+
+        // Flat mode: the parent and member name of the value to store.
+        [[nodiscard]] FlatRecord::Id parent() const
+        {
+            return stack.empty() ? FlatRecord::k_none : stack.back().id;
+        }
+
+        [[nodiscard]] std::string_view member() const
+        {
+            return stack.empty() || stack.back().array ? std::string_view{} : std::string_view(key);
+        }
+
+        void open(bool array);
         // Returns true when the builder's root was closed.
         bool close();
     };
 
     Builder* target();
-    bool scalar(Json&& v, std::size_t size);
+    // The builder a scalar goes to (nullptr: none; a root scalar or a stray one is noted).
+    Builder* scalar_target();
     void finish_element();
 
     std::vector<std::string> m_stream_keys;
     bool m_deliver_root;
     Deliver m_deliver;
+    DeliverFlat m_deliver_flat;
+    FlatRecord m_flat;
     std::size_t m_depth = 0;        // containers open
     std::size_t m_stream_depth = 0; // depth of the streamed array (0: none open)
     bool m_next_is_stream = false;  // the current root key is one of stream_keys
