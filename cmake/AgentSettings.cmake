@@ -39,7 +39,15 @@ if(AGENT_CLANG_TIDY)
 endif()
 
 if(AGENT_STATIC)
-    # Size: every function and object in its own section, unreferenced ones dropped.
+    # Size: every function and object in its own section, unreferenced ones dropped. The same
+    # flags at link time split the link-time optimiser's output per function too (-4 KiB).
+    # gold's identical code folding then merges functions whose code is the same byte for byte
+    # (template instances, libstdc++'s char/wchar_t and old/new-ABI facets): -48 KiB. "safe"
+    # folds only functions whose address is never taken, so no two function pointers that
+    # the program compares can become equal. GNU ld has no such option. docs/benchmarks.md
+    # "Binary size" has the numbers; the linker map gold writes is read by
+    # tests/bench/size_breakdown.py like GNU ld's.
     add_compile_options(-ffunction-sections -fdata-sections)
-    add_link_options(-static -Wl,--gc-sections -Wl,-O1 -s)
+    add_link_options(-static -ffunction-sections -fdata-sections -fuse-ld=gold -Wl,--icf=safe
+        -Wl,--gc-sections -Wl,-O1 -s)
 endif()

@@ -9,6 +9,8 @@
 #include <agent/audit/verifier.hpp>
 #include <agent/util/error.hpp>
 
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__GLIBC__)
@@ -16,23 +18,87 @@
 #endif
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
-#include <system_error>
+#include <string_view>
 
 namespace execmark::audit {
 
 namespace {
 
-namespace fs = std::filesystem;
-
 // Bytes of session logs read ahead of their content checks (the work pool's queue).
 constexpr std::size_t k_content_queue_bytes = 16 * 1024 * 1024;
 // Minimum time between two progress updates.
 constexpr std::chrono::milliseconds k_progress_interval{200};
+
+// Appends the regular files under dir to found (depth first, in directory order) and names in
+// errors whatever below it cannot be read; the rules are expand's. POSIX calls rather than
+// std::filesystem: its directory iterator and path classes are 25 KiB of the static binary
+// (docs/benchmarks.md "Binary size") for one loop.
+void walk(const std::string& dir, std::vector<std::string>& found, std::vector<std::string>& errors)
+{
+    // glibc's opendir opens with O_CLOEXEC; one descriptor per level of the tree is open.
+    const std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
+    if (!d) {
+        errors.push_back(util::sys_error("read directory", dir, errno).message);
+        return;
+    }
+    const std::string prefix = dir.ends_with('/') ? dir : dir + "/";
+    for (;;) {
+        errno = 0;
+        const dirent* entry = ::readdir(d.get());
+        if (entry == nullptr) {
+            if (errno != 0) {
+                errors.push_back(util::sys_error("read directory", dir, errno).message);
+            }
+            return;
+        }
+        const std::string_view name = entry->d_name;
+        if (name == "." || name == "..") {
+            continue;
+        }
+        const std::string path = prefix + std::string(name);
+
+        // Nothing in the tree is passed over silently: what cannot be read is named, so the
+        // report is never taken for complete when it is not (exit status 3).
+        struct stat st {};
+
+        if (::stat(path.c_str(), &st) != 0) {
+            errors.push_back(util::sys_error("read", path, errno).message); // dangling link
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            struct stat lst {};
+
+            if (::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+                // Not followed (a link can make a loop): say so rather than drop it.
+                errors.push_back(util::make_error("read",
+                                                  path,
+                                                  "a link to a directory is not followed; name "
+                                                  "the directory as an argument to include it")
+                                     .message);
+            } else if (::access(path.c_str(), R_OK | X_OK) != 0) {
+                errors.push_back(util::sys_error("read directory", path, errno).message);
+            } else {
+                walk(path, found, errors);
+            }
+            continue;
+        }
+        if (name == k_export_test_object || name.starts_with('.')) {
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            errors.push_back(
+                util::make_error("read", path, "not a regular file (a FIFO, socket or device)")
+                    .message);
+            continue;
+        }
+        found.push_back(path);
+    }
+}
 
 // Expands a path argument: "-" as is, a directory into its regular files (recursively, sorted,
 // without CloudWatch's export test object and dot files), a file as is. Whatever in a directory
@@ -43,59 +109,19 @@ void expand(const std::string& arg, std::vector<std::string>& out, std::vector<s
         out.push_back(arg);
         return;
     }
-    std::error_code ec;
-    const fs::file_status st = fs::status(arg, ec);
-    if (ec) {
-        errors.push_back(util::make_error("read", arg, ec.message()).message);
+
+    struct stat st {};
+
+    if (::stat(arg.c_str(), &st) != 0) {
+        errors.push_back(util::sys_error("read", arg, errno).message);
         return;
     }
-    if (!fs::is_directory(st)) {
+    if (!S_ISDIR(st.st_mode)) {
         out.push_back(arg);
         return;
     }
     std::vector<std::string> found;
-    fs::recursive_directory_iterator it(arg, ec);
-    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        const std::string path = it->path().string();
-        // Nothing in the tree is passed over silently: what cannot be read is named, so the
-        // report is never taken for complete when it is not (exit status 3).
-        std::error_code fec;
-        const fs::file_status fst = it->status(fec);
-        if (fec) {
-            errors.push_back(
-                util::make_error("read", path, fec.message()).message); // dangling link
-            continue;
-        }
-        if (fs::is_directory(fst)) {
-            if (it->is_symlink(fec)) {
-                // Not followed (a link can make a loop): say so rather than drop it.
-                errors.push_back(util::make_error("read",
-                                                  path,
-                                                  "a link to a directory is not followed; name "
-                                                  "the directory as an argument to include it")
-                                     .message);
-            } else if (::access(path.c_str(), R_OK | X_OK) != 0) {
-                errors.push_back(
-                    util::make_error("read directory", path, util::errno_text(errno)).message);
-                it.disable_recursion_pending();
-            }
-            continue;
-        }
-        const std::string name = it->path().filename().string();
-        if (name == k_export_test_object || name.starts_with('.')) {
-            continue;
-        }
-        if (!fs::is_regular_file(fst)) {
-            errors.push_back(
-                util::make_error("read", path, "not a regular file (a FIFO, socket or device)")
-                    .message);
-            continue;
-        }
-        found.push_back(path);
-    }
-    if (ec) {
-        errors.push_back(util::make_error("read directory", arg, ec.message()).message);
-    }
+    walk(arg, found, errors);
     std::sort(found.begin(), found.end());
     out.insert(out.end(), found.begin(), found.end());
 }

@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: MIT
 """size_breakdown.py [MAP] — where the bytes of the static execmark come from.
 
-Reads the GNU ld map the release-static build writes next to the binary
-(build/release-static/agent/execmark.map) and sums the code and data sections the linker
-kept (.text, .rodata, .data, .eh_frame, .gcc_except_table) per library, and per archive
-member for the C and C++ runtime. With LTO, execmark's own code and the header-only
+Reads the linker map the release-static build writes next to the binary
+(build/release-static/agent/execmark.map; gold's since the build links with gold, GNU ld's
+format is read too) and sums the code and data sections the linker kept (.text, .rodata,
+.data, .eh_frame, .gcc_except_table) per library, and per archive member for the C and C++
+runtime. What the map does not attribute to an input file — gold builds .eh_frame and the
+merged string constants itself, functions folded by --icf are not listed — is one row of its
+own, the difference between the output sections' sizes and the attributed bytes, so the total
+is the whole of the kept sections. With LTO, execmark's own code and the header-only
 libraries it instantiates (spdlog/fmt, nlohmann::json, Boost headers) come out of the
 link-time optimiser as one part and are reported together. Prints Markdown.
 """
@@ -16,6 +20,8 @@ import sys
 KEPT = re.compile(r"\.(text|rodata|data|eh_frame|gcc_except_table)")
 ENTRY = re.compile(r"^ ?(\.\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
 SECTION_ONLY = re.compile(r"^ (\.\S+)\s*$")
+OUTPUT = re.compile(r"^(\.\S+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s*$")
+UNATTRIBUTED = "not attributed by the map (merged strings, .eh_frame built by the linker)"
 
 
 def origin(text):
@@ -34,13 +40,20 @@ def main():
     per_member = collections.Counter()
     in_map = False
     pending = None
+    output_total = 0
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
-            if line.startswith("Linker script and memory map"):
+            if line.startswith(("Linker script and memory map", "Memory map")):
                 in_map = True
                 continue
             if not in_map:
+                continue
+            m = OUTPUT.match(line)
+            if m:
+                if KEPT.match(m.group(1)):
+                    output_total += int(m.group(3), 16)
+                pending = None
                 continue
             m = SECTION_ONLY.match(line)
             if m:
@@ -65,6 +78,8 @@ def main():
                 per_member[f"{lib}({member})"] += size
     if not per_lib:
         sys.exit(f"size_breakdown: no sections found in {path}")
+    if output_total > sum(per_lib.values()):
+        per_lib[UNATTRIBUTED] = output_total - sum(per_lib.values())
     total = sum(per_lib.values())
     print(f"Sections kept by the linker (code, read-only data, data, unwind tables), from `{path}`:\n")
     print("| part | KiB | share |")
