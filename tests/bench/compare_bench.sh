@@ -221,14 +221,19 @@ print(f"| `session open` signed by PID 1, median ms ({n} interleaved calls each)
       f"{med['old']:.2f} | {med['new']:.2f} | {med['new'] / med['old']:.3f} |")
 print(f"| `session open`, p90 ms | {p90['old']:.2f} | {p90['new']:.2f} | "
       f"{p90['new'] / p90['old']:.3f} |")
-bash = {"old": [], "new": [], "plain": []}
+# Per round (old, new and plain run back to back): each build's time minus that round's plain
+# bash, so that the machine's drift between rounds cancels; the medians of those differences.
+rounds, bash = [], {}
 for line in open(hook_txt):
     which, s, e = line.split()
-    bash[which].append((float(e) - float(s)) * 1000)
-plain = statistics.median(bash["plain"])
-cost = {k: statistics.median(bash[k]) - plain for k in ("old", "new")}
-print(f"| hook cost at bash start (`bash -i` with the hook minus without, medians of "
-      f"{len(bash['new'])} interleaved runs; plain {plain:.2f} ms), ms | {cost['old']:.2f} | "
+    bash[which] = (float(e) - float(s)) * 1000
+    if len(bash) == 3:
+        rounds.append(bash)
+        bash = {}
+plain = statistics.median(r["plain"] for r in rounds)
+cost = {k: statistics.median(r[k] - r["plain"] for r in rounds) for k in ("old", "new")}
+print(f"| hook cost at bash start (`bash -i` with the hook minus without in the same round, "
+      f"medians of {len(rounds)} rounds; plain {plain:.2f} ms), ms | {cost['old']:.2f} | "
       f"{cost['new']:.2f} | {cost['new'] / cost['old']:.3f} |")
 inits = {"old": [], "new": []}
 for line in open(init_txt):
