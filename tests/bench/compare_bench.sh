@@ -103,29 +103,34 @@ start_init() { # BIN SOCKET LOG -> pid of the init inside its namespace
 }
 init_old=$(start_init "$old" "$tmp/old.sock" "$tmp/old.log")
 init_new=$(start_init "$new" "$tmp/new.sock" "$tmp/new.log")
-open_once() { # INIT SOCKET BIN -> seconds
-    local s e
+# interleave FILE FN: BENCH_RUNS rounds of `FN old` and `FN new` (order swapped every round), each
+# printing "START END"; appends "old|new START END" lines to FILE. A failed FN ends the script
+# (read gets nothing, set -e).
+interleave() {
+    local i which s e order
+    : >"$1"
+    for i in $(seq "$runs"); do
+        if [ $((i % 2)) -eq 0 ]; then order="old new"; else order="new old"; fi
+        for which in $order; do
+            read -r s e < <("$2" "$which")
+            echo "$which $s $e" >>"$1"
+        done
+    done
+}
+open_once() { # old|new -> seconds
+    local s e pid=$init_old sock=$tmp/old.sock bin=$old
+    [ "$1" = old ] || { pid=$init_new; sock=$tmp/new.sock; bin=$new; }
     s=$EPOCHREALTIME
-    nsenter -t "$1" -p -m env EXECMARK_SOCKET="$2" AWS_USER=bench "$3" session open >"$tmp/open.out"
+    nsenter -t "$pid" -p -m env EXECMARK_SOCKET="$sock" AWS_USER=bench "$bin" session open \
+        >"$tmp/open.out"
     e=$EPOCHREALTIME
     grep -q ' ed25519=' "$tmp/open.out" || {
-        echo "compare_bench: $3 session open was not signed by its PID 1" >&2
+        echo "compare_bench: $bin session open was not signed by its PID 1" >&2
         exit 1
     }
     echo "$s $e"
 }
-: >"$tmp/open.txt"
-for i in $(seq "$runs"); do
-    if [ $((i % 2)) -eq 0 ]; then order="old new"; else order="new old"; fi
-    for which in $order; do
-        if [ "$which" = old ]; then
-            read -r s e < <(open_once "$init_old" "$tmp/old.sock" "$old")
-        else
-            read -r s e < <(open_once "$init_new" "$tmp/new.sock" "$new")
-        fi
-        echo "$which $s $e" >>"$tmp/open.txt"
-    done
-done
+interleave "$tmp/open.txt" open_once
 
 # 4. the hook at interactive bash start: each build's hook and PID 1, and bash without a hook,
 # interleaved (rotating order).
@@ -163,30 +168,20 @@ for i in $(seq "$runs"); do
     done
 done
 # 5. PID 1 start to exit around /bin/true, interleaved; memory of PID 1 supervising sleep.
-init_once() { # BIN -> seconds
-    local s e
+init_once() { # old|new -> seconds
+    local s e bin=$old
+    [ "$1" = old ] || bin=$new
     rm -f "$tmp/i.sock"
     s=$EPOCHREALTIME
-    unshare --pid --fork "$1" init --socket "$tmp/i.sock" -- /bin/true >"$tmp/i.log" 2>&1
+    unshare --pid --fork "$bin" init --socket "$tmp/i.sock" -- /bin/true >"$tmp/i.log" 2>&1
     e=$EPOCHREALTIME
     grep -q '"ev":"shutdown"' "$tmp/i.log" || {
-        echo "compare_bench: $1 init wrote no shutdown marker" >&2
+        echo "compare_bench: $bin init wrote no shutdown marker" >&2
         exit 1
     }
     echo "$s $e"
 }
-: >"$tmp/init.txt"
-for i in $(seq "$runs"); do
-    if [ $((i % 2)) -eq 0 ]; then order="old new"; else order="new old"; fi
-    for which in $order; do
-        if [ "$which" = old ]; then
-            read -r s e < <(init_once "$old")
-        else
-            read -r s e < <(init_once "$new")
-        fi
-        echo "$which $s $e" >>"$tmp/init.txt"
-    done
-done
+interleave "$tmp/init.txt" init_once
 rss() { # PID -> "VmRSS RssAnon" in kB
     awk '/^VmRSS:/ {r=$2} /^RssAnon:/ {a=$2} END {print r, a}' "/proc/$1/status"
 }

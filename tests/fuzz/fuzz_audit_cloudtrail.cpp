@@ -12,9 +12,11 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <tests/unit/audit/trail_describe.hpp>
 #include <vector>
 
 using namespace execmark::audit;
+using execmark::audit::testing::describe;
 
 namespace {
 
@@ -25,52 +27,17 @@ void require(bool condition)
     }
 }
 
-std::string summary(const Principal& p)
-{
-    return p.type + "|" + p.arn + "|" + p.principal_id + "|" + p.account + "|" + p.user_name + "|"
-           + p.issuer_type + "|" + p.issuer_arn + "|" + p.issuer_name + "|" + p.source_identity
-           + "|" + p.invoked_by + "|" + p.on_behalf_of + "|" + p.identity_store_arn + "|"
-           + p.credential_id + "|" + p.identity_provider;
-}
-
-std::string summary(const TrailRecord& rec)
-{
-    std::string out = std::to_string(rec.index());
-    if (const auto* e = std::get_if<ExecEvent>(&rec)) {
-        out += e->session_id + "|" + e->event_id + "|" + e->event_time + "|" + e->region + "|"
-               + e->source_ip + "|" + e->user_agent + "|" + e->account + "|" + e->cluster + "|"
-               + e->container + "|" + e->task + "|" + e->task_arn + "|" + e->command + "|"
-               + summary(e->principal);
-    } else if (const auto* r = std::get_if<RunTaskEvent>(&rec)) {
-        out += r->event_id + "|" + r->event_time + "|" + summary(r->principal);
-        for (const auto& t : r->task_arns) {
-            out += "|" + t;
-        }
-        for (const auto& [c, v] : r->claim_overrides) {
-            out += "|" + c + "=" + v;
-        }
-    } else if (const auto* d = std::get_if<DeniedExec>(&rec)) {
-        out += d->event_id + "|" + d->event_time + "|" + d->region + "|" + d->account + "|"
-               + d->source_ip + "|" + d->user_agent + "|" + d->cluster + "|" + d->container + "|"
-               + d->task + "|" + d->command + "|" + d->error_code + "|" + d->error_message + "|"
-               + summary(d->principal);
-    } else if (const auto* n = std::get_if<NotARecord>(&rec)) {
-        out += n->what;
-    }
-    return out;
-}
-
 // The classifications of every streamed record of bytes, flat or from a DOM.
 std::vector<std::string> classified(std::string_view bytes, bool flat)
 {
     std::vector<std::string> out;
     RecordStreamer streamer({"Records", "Events", "QueryResultRows"}, false, [&](Json& record) {
-        out.push_back(summary(classify_trail_record(record, "AWS_USER")));
+        out.push_back(describe(classify_trail_record(record, "AWS_USER")));
     });
     if (flat) {
         streamer.keep_only(trail_record_members());
         streamer.deliver_flat([&](const FlatRecord& record) {
-            out.push_back(summary(classify_trail_record(record, "AWS_USER")));
+            out.push_back(describe(classify_trail_record(record, "AWS_USER")));
         });
     }
     auto in = Input::from_memory("trail.json", bytes);
