@@ -98,6 +98,25 @@ OpenVerdict judge_open(const std::vector<Holder>& before,
     return v;
 }
 
+std::vector<Holder> startup_baseline(const std::vector<Holder>& holders,
+                                     const std::vector<util::ProcStat>& procs,
+                                     pid_t recorder,
+                                     pid_t inner_session)
+{
+    std::vector<pid_t> pids;
+    for (const auto& h : holders) {
+        pids.push_back(h.pid);
+    }
+    const std::vector<pid_t> outside = outside_holders(pids, procs, recorder, inner_session);
+    std::vector<Holder> kept;
+    for (const auto& h : holders) {
+        if (h.fd <= 2 && std::find(outside.begin(), outside.end(), h.pid) == outside.end()) {
+            kept.push_back(h);
+        }
+    }
+    return kept;
+}
+
 util::Status TerminalWatch::start(const std::string& inner, const std::string& outer)
 {
     m_fd.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));

@@ -57,6 +57,16 @@ OpenVerdict judge_open(const std::vector<Holder>& before,
                        pid_t recorder,
                        pid_t inner_session);
 
+// The holders a first look at a terminal is judged against when an open happened while that look
+// was taken (the watch starts first, so the opener's descriptor may already be in it; zsh opens
+// its terminal by name as it starts): only the session's own standard descriptors (0-2). Compared
+// with it, a descriptor of the session above 2 explains the open, and every holder outside the
+// session is interference. Pure.
+std::vector<Holder> startup_baseline(const std::vector<Holder>& holders,
+                                     const std::vector<util::ProcStat>& procs,
+                                     pid_t recorder,
+                                     pid_t inner_session);
+
 // Watches the session's two terminal device nodes for opens (inotify IN_OPEN): an open by name of
 // /dev/pts/N (or of /proc/<pid>/fd/0, the same inode) fires; a program that opens /dev/tty
 // inside the session opens another inode and does not.

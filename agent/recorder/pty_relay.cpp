@@ -328,6 +328,23 @@ ChildOutcome Relay::run()
         if (!m_outer_path.empty()) {
             m_outer_holders = terminal_holders(m_outer_path);
         }
+        // An open since the watch began may have its descriptor in that first look already (the
+        // shell opening its terminal by name as it starts): the first scan then judges against
+        // the session's standard descriptors alone (startup_baseline). Read after the look, so
+        // that no open falls between the two unjudged.
+        const TerminalWatch::Opened early = m_watch.read_events();
+        if (early.inner || early.outer) {
+            const auto procs = util::snapshot_processes();
+            const pid_t self = ::getpid();
+            if (early.inner) {
+                m_inner_holders = startup_baseline(m_inner_holders, procs, self, m_child);
+                m_scan_inner = true;
+            }
+            if (early.outer) {
+                m_outer_holders = startup_baseline(m_outer_holders, procs, self, m_child);
+                m_scan_outer = true;
+            }
+        }
         loop();
     }
     m_outer.restore_settings();

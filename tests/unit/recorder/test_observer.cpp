@@ -75,3 +75,22 @@ TEST_CASE("an open whose opener is gone is neither outside nor explained")
     CHECK(v.outside.empty());
     CHECK_FALSE(v.explained);
 }
+
+TEST_CASE("an open while the first look was taken: judged against the session's stdio alone")
+{
+    // zsh (21) opened its terminal by name as descriptor 10 before the recorder's first look, and
+    // an attacker (30) holds it as descriptor 0 (a redirection), both in that look already.
+    const std::vector<Holder> first{{21, 0}, {21, 1}, {21, 2}, {21, 10}, {30, 0}};
+    const auto base = recorder::startup_baseline(first, task(), 20, 21);
+    CHECK(base == std::vector<Holder>{{21, 0}, {21, 1}, {21, 2}});
+    const auto v = judge_open(base, first, task(), 20, 21);
+    CHECK(v.outside == std::vector<pid_t>{30}); // named, where the first look alone hid it
+    // Without the attacker the shell's own descriptor explains the open: no false alarm.
+    const std::vector<Holder> honest{{21, 0}, {21, 1}, {21, 2}, {21, 10}};
+    const auto h =
+        judge_open(recorder::startup_baseline(honest, task(), 20, 21), honest, task(), 20, 21);
+    CHECK(h.outside.empty());
+    CHECK(h.explained);
+    // Judged against the first look itself, that honest open was an unexplained one.
+    CHECK_FALSE(judge_open(honest, honest, task(), 20, 21).explained);
+}
