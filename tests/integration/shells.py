@@ -154,7 +154,7 @@ class Image:
 class Shell:
     """One shell on a pty, everything it wrote kept in `output`."""
 
-    def __init__(self, image, argv, env, timeout=15):
+    def __init__(self, image, argv, env, timeout=60):
         self.log = io.StringIO()
         cmd = image.command(argv)
         self.child = pexpect.spawn(cmd[0], cmd[1:], env=env, encoding="utf-8",
