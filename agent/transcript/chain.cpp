@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <agent/transcript/transcript.hpp>
 
-#include <sodium.h>
-
 #include <cstring>
 
 namespace execmark::transcript {
@@ -30,52 +28,18 @@ std::string to_hex(const Hash& hash)
     return out;
 }
 
-struct Chain::State {
-    crypto_generichash_state hash;
-};
-
-void Chain::StateDeleter::operator()(State* state) const
-{
-    delete state; // aligned delete: State is over-aligned like the libsodium state
-}
-
-Chain::Chain(const Chain& other)
-    : m_state(new State(*other.m_state))
-    , m_prev(other.m_prev)
-    , m_offset(other.m_offset)
-    , m_index(other.m_index)
-{}
-
-Chain& Chain::operator=(const Chain& other)
-{
-    if (this != &other) {
-        *m_state = *other.m_state;
-        m_prev = other.m_prev;
-        m_offset = other.m_offset;
-        m_index = other.m_index;
-    }
-    return *this;
-}
-
 Chain::Chain()
-    : m_state(new State{})
 {
-    // sodium_init only selects the fastest BLAKE2b implementation; hashing works either way.
-    static const bool initialised = sodium_init() >= 0;
-    (void)initialised;
     start_segment();
 }
 
 void Chain::start_segment()
 {
-    auto* state = &m_state->hash;
-    crypto_generichash_init(state, nullptr, 0, k_hash_bytes);
+    m_hash.reset();
+    m_hash.update(k_chain_context);
     const unsigned char zero = 0;
-    crypto_generichash_update(state,
-                              reinterpret_cast<const unsigned char*>(k_chain_context.data()),
-                              k_chain_context.size());
-    crypto_generichash_update(state, &zero, 1);
-    crypto_generichash_update(state, m_prev.data(), m_prev.size());
+    m_hash.update(&zero, 1);
+    m_hash.update(m_prev.data(), m_prev.size());
 }
 
 void Chain::update(std::string_view normalised)
@@ -83,23 +47,20 @@ void Chain::update(std::string_view normalised)
     if (normalised.empty()) {
         return;
     }
-    auto* state = &m_state->hash;
-    crypto_generichash_update(
-        state, reinterpret_cast<const unsigned char*>(normalised.data()), normalised.size());
+    m_hash.update(normalised);
     m_offset += normalised.size();
 }
 
 Checkpoint Chain::checkpoint()
 {
-    auto* state = &m_state->hash;
     Checkpoint point;
     point.index = ++m_index;
     point.offset = m_offset;
     std::array<unsigned char, 16> trailer{};
     put_le64(point.offset, trailer.data());
     put_le64(point.index, trailer.data() + 8);
-    crypto_generichash_update(state, trailer.data(), trailer.size());
-    crypto_generichash_final(state, point.hash.data(), point.hash.size());
+    m_hash.update(trailer.data(), trailer.size());
+    m_hash.final(point.hash.data());
     m_prev = point.hash;
     start_segment();
     return point;

@@ -7,6 +7,8 @@
 // transcript (S3 typescript, CloudWatch events) back to the normalised stream. Pure, no I/O:
 // the recorder (streaming, any chunking) and the auditor (a stored transcript) both link it.
 
+#include <agent/transcript/blake2b.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -29,7 +31,7 @@ inline constexpr std::string_view k_script_footer = "\nScript done on ";
 inline constexpr std::size_t k_max_frame_bytes = 4096;
 // Domain separation of every chain step (format version in the text).
 inline constexpr std::string_view k_chain_context = "execmark/transcript/1";
-inline constexpr std::size_t k_hash_bytes = 32;                   // BLAKE2b-256
+inline constexpr std::size_t k_hash_bytes = 32;                   // BLAKE2b-256 (blake2b.hpp)
 inline constexpr std::string_view k_replacement = "\xEF\xBF\xBD"; // U+FFFD in UTF-8
 
 using Hash = std::array<unsigned char, k_hash_bytes>;
@@ -122,11 +124,6 @@ struct Checkpoint {
 class Chain {
 public:
     Chain();
-    Chain(const Chain& other);
-    Chain& operator=(const Chain& other);
-    Chain(Chain&&) noexcept = default;
-    Chain& operator=(Chain&&) noexcept = default;
-    ~Chain() = default;
 
     void update(std::string_view normalised);
     // Closes the current segment.
@@ -139,15 +136,7 @@ public:
 private:
     void start_segment();
 
-    // The libsodium hash state (crypto_generichash_state, 64-byte aligned) lives on the heap:
-    // an over-aligned member is not honoured on every stack (ASan's fake stacks are not).
-    struct State;
-
-    struct StateDeleter {
-        void operator()(State* state) const;
-    };
-
-    std::unique_ptr<State, StateDeleter> m_state;
+    Blake2b m_hash{k_hash_bytes};
     Hash m_prev{};
     std::uint64_t m_offset = 0;
     std::uint64_t m_index = 0;

@@ -359,7 +359,12 @@ int run_bench(const std::string& dir,
         t += "\r\r\n\x1b[?2004l\r";
         t += boot.sign_event("close", sid, f, "", &seq) + "\r\r\n";
         t += "\r\nScript done on 2026-11-24 05:52:17+00:00 [COMMAND_EXIT_CODE=\"0\"]\n";
-        std::ofstream(dir + "/sessions/" + sid + ".log", std::ios::binary) << t;
+        const std::string path = dir + "/sessions/" + sid + ".log";
+        std::ofstream out(path, std::ios::binary);
+        if (!(out << t) || !out.flush()) {
+            std::fprintf(stderr, "mksession: cannot write %s\n", path.c_str());
+            return 1;
+        }
         written += t.size();
         markers += 2;
         ++sessions;
@@ -375,6 +380,15 @@ int run_bench(const std::string& dir,
             d << boot.sign_event("open", sid, f, "", &seq) << "\r\r\n";
             d << boot.sign_event("close", sid, f, "", &seq) << "\r\r\n";
         }
+        if (!d.flush()) {
+            std::fprintf(
+                stderr, "mksession: cannot write %s/dense/%s.log\n", dir.c_str(), sid.c_str());
+            return 1;
+        }
+    }
+    if (!container.flush()) {
+        std::fprintf(stderr, "mksession: cannot write %s/container.log\n", dir.c_str());
+        return 1;
     }
     std::printf("{\"sessions\":%zu,\"bytes\":%llu,\"markers\":%llu,\"dense_markers\":%zu,"
                 "\"rec_markers\":%llu}\n",
