@@ -2,6 +2,7 @@
 #include <agent/transcript/blake2b.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace execmark::transcript {
@@ -40,11 +41,13 @@ constexpr std::uint64_t rotr(std::uint64_t x, int n)
     return (x >> n) | (x << (64 - n));
 }
 
+// One load (a byte loop is not always merged into one: 0.7 x the speed under GCC 12 -O2).
 std::uint64_t load_le64(const unsigned char* p)
 {
     std::uint64_t value = 0;
-    for (int i = 7; i >= 0; --i) {
-        value = (value << 8) | p[i];
+    std::memcpy(&value, p, sizeof value);
+    if constexpr (std::endian::native == std::endian::big) {
+        value = __builtin_bswap64(value);
     }
     return value;
 }
