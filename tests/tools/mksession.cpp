@@ -9,6 +9,9 @@
 //                                 --recorded: each session recorded, a rec checkpoint every N
 //                                 normalised bytes (docs/markers.md §12) in the container log
 //   mksession --verify-speed N    times N raw libsodium verifications (the bench's baseline)
+//   mksession --hash-speed MIB    BLAKE2b-256 over MIB MiB in 4 KiB pieces: libsodium's and the
+//                                 fingerprint's own (transcript::Blake2b), and the whole
+//                                 fingerprint (normaliser and chain); MB/s of CPU time
 //
 // SPEC: {"boots":[{"id":"b1", "seed":"<64 hex>"?, "start":"2026-11-24T05:39:58.000Z",
 //   "step_ms":1000, "host":"...", "ver":"...", "pid":1,
@@ -24,6 +27,7 @@
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -40,6 +44,7 @@ namespace {
 
 using Json = nlohmann::json;
 namespace mk = execmark::marker;
+namespace transcript = execmark::transcript;
 
 constexpr std::int64_t k_default_start_ms = 1795498798000; // 2026-11-24T05:39:58Z
 constexpr std::size_t k_default_session_bytes = 2 * 1024 * 1024;
@@ -420,12 +425,77 @@ int run_verify_speed(std::size_t n)
     return ok == n ? 0 : 1;
 }
 
+double thread_cpu_seconds()
+{
+    timespec now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+// libsodium's crypto_generichash against the fingerprint's BLAKE2b on the same bytes (terminal
+// text: printable ASCII with CR LF line ends), each the best of three passes; both digests must
+// be equal. The fingerprint pass also normalises (CR LF -> LF) and chains.
+int run_hash_speed(std::size_t mib)
+{
+    std::string text(mib << 20, ' ');
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        text[i] = i % 78 == 76 ? '\r' : i % 78 == 77 ? '\n' : static_cast<char>(33 + (i * 7) % 90);
+    }
+    constexpr std::size_t k_piece = 4096;
+    const auto pieces = [&](const auto& take) {
+        for (std::size_t at = 0; at < text.size(); at += k_piece) {
+            take(std::string_view(text).substr(at, k_piece));
+        }
+    };
+    const auto best_of_three = [&](const auto& pass) {
+        double best = 0;
+        for (int round = 0; round < 3; ++round) {
+            const double start = thread_cpu_seconds();
+            pass();
+            const double seconds = thread_cpu_seconds() - start;
+            best = round == 0 ? seconds : std::min(best, seconds);
+        }
+        return static_cast<double>(text.size()) / 1e6 / best;
+    };
+    transcript::Hash sodium_digest{};
+    transcript::Hash own_digest{};
+    const double sodium_mbs = best_of_three([&] {
+        crypto_generichash_state state;
+        crypto_generichash_init(&state, nullptr, 0, sodium_digest.size());
+        pieces([&](std::string_view piece) {
+            crypto_generichash_update(
+                &state, reinterpret_cast<const unsigned char*>(piece.data()), piece.size());
+        });
+        crypto_generichash_final(&state, sodium_digest.data(), sodium_digest.size());
+    });
+    const double own_mbs = best_of_three([&] {
+        transcript::Blake2b hash(own_digest.size());
+        pieces([&](std::string_view piece) { hash.update(piece); });
+        hash.final(own_digest.data());
+    });
+    const double fingerprint_mbs = best_of_three([&] {
+        transcript::Fingerprint fingerprint;
+        pieces([&](std::string_view piece) { fingerprint.feed(piece); });
+        (void)fingerprint.finish();
+    });
+    const bool identical = sodium_digest == own_digest;
+    std::printf("{\"mib\":%zu,\"libsodium_mbs\":%.0f,\"own_mbs\":%.0f,\"fingerprint_mbs\":%.0f,"
+                "\"identical\":%s}\n",
+                mib,
+                sodium_mbs,
+                own_mbs,
+                fingerprint_mbs,
+                identical ? "true" : "false");
+    return identical ? 0 : 1;
+}
+
 void usage()
 {
     std::fputs("usage: mksession SPEC.json|-\n"
                "       mksession --bench DIR --bytes N [--session-bytes N] [--dense N]\n"
                "                 [--recorded N]\n"
                "       mksession --verify-speed N   (raw libsodium verifications, CPU time)\n"
+               "       mksession --hash-speed MIB   (BLAKE2b: libsodium's and the fingerprint's)\n"
                "  --bench writes DIR/container.log, DIR/sessions/<sid>.log (transcripts as\n"
                "  SSM's `script` stores them, N bytes in all) and, with --dense, one\n"
                "  DIR/dense/<sid>.log holding N markers; DIR/sessions and DIR/dense must exist.\n"
@@ -445,6 +515,9 @@ int main(int argc, char** argv)
     try {
         if (args.size() == 2 && args[0] == "--verify-speed") {
             return run_verify_speed(static_cast<std::size_t>(std::stoull(args[1])));
+        }
+        if (args.size() == 2 && args[0] == "--hash-speed") {
+            return run_hash_speed(static_cast<std::size_t>(std::stoull(args[1])));
         }
         if (args.size() >= 2 && args[0] == "--bench") {
             std::uint64_t bytes = 0;
