@@ -46,8 +46,11 @@ if(AGENT_STATIC)
     # folds only functions whose address is never taken, so no two function pointers that
     # the program compares can become equal. GNU ld has no such option. docs/benchmarks.md
     # "Binary size" has the numbers; the linker map gold writes is read by
-    # tests/bench/size_breakdown.py like GNU ld's.
+    # tests/bench/size_breakdown.py like GNU ld's. --rosegment: gold would otherwise put
+    # read-only data (constants, exception tables, strings) into the executable segment, which
+    # GNU ld keeps apart by default (-z separate-code); same size (tests/integration/
+    # elf_segments.py checks every release binary).
     add_compile_options(-ffunction-sections -fdata-sections)
-    add_link_options(-static -ffunction-sections -fdata-sections -fuse-ld=gold -Wl,--icf=safe
+    add_link_options(-static -ffunction-sections -fdata-sections -fuse-ld=gold -Wl,--icf=safe -Wl,--rosegment
         -Wl,--gc-sections -Wl,-O1 -s)
 endif()

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from elf_segments import assert_only_code_executable
+
 BIN = os.environ.get("EXECMARK_ARM64_BIN", "")
 QEMU = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64") or ""
 SIZE_GUARD = 3 * 1024 * 1024
@@ -111,6 +113,10 @@ def test_static_stripped_aarch64_elf():
     assert "ARM aarch64" in desc, desc
     assert "statically linked" in desc or "static-pie linked" in desc, desc
     assert "stripped" in desc and "not stripped" not in desc, desc
+
+
+def test_only_code_is_executable():
+    assert_only_code_executable(BIN)
 
 
 def test_size_within_regression_guard():

@@ -17,6 +17,8 @@ import tempfile
 
 import pytest
 
+from elf_segments import assert_only_code_executable
+
 BIN = os.environ.get("EXECMARK_BIN", "")
 SIZE_GUARD = 3 * 1024 * 1024
 
@@ -59,6 +61,11 @@ def test_file_says_static_and_stripped():
 def test_size_within_regression_guard():
     size = os.path.getsize(BIN)
     assert size <= SIZE_GUARD, f"{size} bytes > {SIZE_GUARD}"
+
+
+def test_only_code_is_executable():
+    # gold puts read-only data into the code segment unless told otherwise (--rosegment).
+    assert_only_code_executable(BIN)
 
 
 @needs_root
