@@ -20,8 +20,8 @@ constexpr std::array<std::uint64_t, 8> k_iv = {
     0x5be0cd19137e2179ULL,
 };
 
-// Message word schedule (RFC 7693 section 2.7); rounds 10 and 11 repeat rounds 0 and 1.
-constexpr std::uint8_t k_sigma[12][16] = {
+// Message word schedule (RFC 7693 section 2.7); rounds 10 and 11 use rows 0 and 1 again.
+constexpr std::uint8_t k_sigma[10][16] = {
     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
     {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
     {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
@@ -32,8 +32,6 @@ constexpr std::uint8_t k_sigma[12][16] = {
     {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
     {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
     {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
 };
 
 constexpr std::uint64_t rotr(std::uint64_t x, int n)
@@ -70,7 +68,7 @@ inline __attribute__((always_inline)) void mix(std::uint64_t* v, std::uint64_t x
 template <int R>
 inline __attribute__((always_inline)) void round(std::uint64_t* v, const std::uint64_t* m)
 {
-    constexpr const std::uint8_t* s = k_sigma[R];
+    constexpr const std::uint8_t* s = k_sigma[R % 10];
     mix<0, 4, 8, 12>(v, m[s[0]], m[s[1]]);
     mix<1, 5, 9, 13>(v, m[s[2]], m[s[3]]);
     mix<2, 6, 10, 14>(v, m[s[4]], m[s[5]]);
