@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <utility>
 
 namespace execmark::transcript {
 
@@ -65,7 +66,7 @@ inline __attribute__((always_inline)) void mix(std::uint64_t* v, std::uint64_t x
     v[B] = rotr(v[B] ^ v[C], 63);
 }
 
-template <int R>
+template <std::size_t R>
 inline __attribute__((always_inline)) void round(std::uint64_t* v, const std::uint64_t* m)
 {
     constexpr const std::uint8_t* s = k_sigma[R % 10];
@@ -77,6 +78,14 @@ inline __attribute__((always_inline)) void round(std::uint64_t* v, const std::ui
     mix<1, 6, 11, 12>(v, m[s[10]], m[s[11]]);
     mix<2, 7, 8, 13>(v, m[s[12]], m[s[13]]);
     mix<3, 4, 9, 14>(v, m[s[14]], m[s[15]]);
+}
+
+// The twelve rounds, each with its constant row of the schedule.
+template <std::size_t... R>
+inline __attribute__((always_inline)) void
+all_rounds(std::uint64_t* v, const std::uint64_t* m, std::index_sequence<R...> /*rounds*/)
+{
+    (round<R>(v, m), ...);
 }
 
 } // namespace
@@ -121,18 +130,7 @@ void Blake2b::compress(const unsigned char* block, bool last)
     if (last) {
         v[14] = ~v[14];
     }
-    round<0>(v, m);
-    round<1>(v, m);
-    round<2>(v, m);
-    round<3>(v, m);
-    round<4>(v, m);
-    round<5>(v, m);
-    round<6>(v, m);
-    round<7>(v, m);
-    round<8>(v, m);
-    round<9>(v, m);
-    round<10>(v, m);
-    round<11>(v, m);
+    all_rounds(v, m, std::make_index_sequence<12>{});
     for (int i = 0; i < 8; ++i) {
         m_h[static_cast<std::size_t>(i)] ^= v[i] ^ v[i + 8];
     }
