@@ -5,12 +5,16 @@
 // Must not crash or hang; chunking never changes the normalised stream or the checkpoints
 // (taken every 97 bytes); the content check without a trusted open finds no region; the
 // rendered screen holds no ESC and no line longer than its bound; a terminal's echo of any typed
-// input passes the auditor's typed-ahead echo check unchanged.
+// input passes the auditor's typed-ahead echo check unchanged; the fingerprint's own BLAKE2b, fed
+// in chunks, gives libsodium's crypto_generichash digest of the input.
 #include <agent/audit/content.hpp>
 #include <agent/audit/screen.hpp>
 #include <agent/audit/timeline.hpp>
+#include <agent/transcript/blake2b.hpp>
 #include <agent/transcript/transcript.hpp>
 #include <agent/transcript/typed.hpp>
+
+#include <sodium.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -48,6 +52,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const std::size_t chunk = 1 + data[0] % 61;
     const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
+
+    // The fingerprint's BLAKE2b is libsodium's, whatever the cut and the digest size.
+    {
+        const std::size_t digest_bytes =
+            crypto_generichash_BYTES_MIN
+            + data[0] % (crypto_generichash_BYTES_MAX - crypto_generichash_BYTES_MIN + 1);
+        unsigned char expected[crypto_generichash_BYTES_MAX];
+        require(crypto_generichash(expected,
+                                   digest_bytes,
+                                   reinterpret_cast<const unsigned char*>(in.data()),
+                                   in.size(),
+                                   nullptr,
+                                   0)
+                == 0);
+        transcript::Blake2b hash(digest_bytes);
+        for (std::size_t i = 0; i < in.size(); i += chunk) {
+            hash.update(in.substr(i, chunk));
+        }
+        unsigned char got[crypto_generichash_BYTES_MAX];
+        hash.final(got);
+        require(std::string_view(reinterpret_cast<const char*>(got), digest_bytes)
+                == std::string_view(reinterpret_cast<const char*>(expected), digest_bytes));
+    }
 
     // S3: streamed in chunks == whole.
     const std::string whole = transcript::normalise_typescript(in);
