@@ -4,7 +4,7 @@
 // BLAKE2b (RFC 7693), unkeyed, for the content fingerprint's hash chain: the same function as
 // libsodium's crypto_generichash, in portable 64-bit code. Why not libsodium's: its
 // run-time-selected AVX2 compression runs at 0.53 x this code's speed on the EPYC machines
-// this project is measured on (610 vs 1,150 MB/s, docs/benchmarks.md "BLAKE2b"), and the
+// this project is measured on (627 vs 1,190 MB/s, docs/benchmarks.md "BLAKE2b"), and the
 // fingerprint hashes every byte a session's shell prints and every byte the auditor reads.
 // tests/unit/transcript/test_blake2b.cpp checks it against libsodium and RFC 7693's vector.
 
