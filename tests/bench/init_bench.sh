@@ -89,9 +89,11 @@ measure() {
     rss=$(awk '/^VmRSS/{print $2}' "/proc/$pid/status")
     anon=$(awk '/^RssAnon/{print $2}' "/proc/$pid/status")
     timeout -s INT 3 strace -f -qq -p "$pid" -o "$tmp/strace.$$" >/dev/null 2>&1 || true
-    # Lines strace prints for the syscall it found the process in are not new calls.
+    # Lines strace prints for the syscall it found a thread in are not new calls: with several
+    # threads one such call is printed "<unfinished ...>" and the last "<detached ...>",
+    # whichever thread it is (PID 1's log writer sits in a futex wait).
     local calls
-    calls=$(grep -v -e 'resumed>' -e '<unfinished' -e '^$' "$tmp/strace.$$" | grep -vc 'epoll_wait\|rt_sigtimedwait\|wait4' || true)
+    calls=$(grep -v -e 'resumed>' -e '<unfinished' -e '<detached' -e '^$' "$tmp/strace.$$" | grep -vc 'epoll_wait\|rt_sigtimedwait\|wait4' || true)
     local waits
     waits=$(grep -c . "$tmp/strace.$$" || true)
     echo "| $name | $rss | $anon | $waits lines ($calls other than the wait it sits in) |"
