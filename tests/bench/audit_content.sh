@@ -57,8 +57,9 @@ container_bytes=$(stat -c %s "$tmp/container.log")
 files=$(find "$tmp/sessions" -type f | wc -l)
 cat "$tmp"/sessions/* "$tmp/container.log" >/dev/null # warm the page cache
 
-# One timed run of "$@" into the variables best_s_$1/best_kb_$1 when it is the fastest so far
-# (output to a file: GNU grep stops at the first match when its output is /dev/null).
+# One timed run of "$@" (after the label $1), kept in best_s[label] and best_kb[label] when it is
+# the fastest so far (output to a file: GNU grep stops at the first match when its output is
+# /dev/null).
 declare -A best_s best_kb
 timed() {
     local label=$1 start end t rc=0
