@@ -49,8 +49,11 @@ if(AGENT_STATIC)
     # tests/bench/size_breakdown.py like GNU ld's. --rosegment: gold would otherwise put
     # read-only data (constants, exception tables, strings) into the executable segment, which
     # GNU ld keeps apart by default (-z separate-code); same size (tests/integration/
-    # elf_segments.py checks every release binary).
+    # elf_segments.py checks every release binary). --section-ordering-file: code PID 1 never
+    # runs (the auditor, the recorder) goes to the end of .text, together, so that PID 1's
+    # resident pages of the executable do not grow with it (cmake/section-order.txt).
     add_compile_options(-ffunction-sections -fdata-sections)
     add_link_options(-static -ffunction-sections -fdata-sections -fuse-ld=gold -Wl,--icf=safe -Wl,--rosegment
+        -Wl,--section-ordering-file=${PROJECT_SOURCE_DIR}/cmake/section-order.txt
         -Wl,--gc-sections -Wl,-O1 -s)
 endif()

@@ -17,20 +17,27 @@
 #     close, no recorder), minus the same bash without the hook, interleaved likewise;
 #   - `unshare --pid --fork EXECMARK init --socket S -- /bin/true` (PID 1 with attribution, as
 #     shipped: start, key, socket, the child, shutdown marker, exit), interleaved likewise, and
-#     the resident memory of each build's PID 1 supervising `sleep` (VmRSS, RssAnon).
+#     the resident memory of each build's PID 1 supervising `sleep` (VmRSS, RssAnon);
+#   - the start as a subreaper (`EXECMARK init --socket S -- /bin/true`, not PID 1): its
+#     instructions, and its wall time interleaved likewise, with the median of the per-round
+#     differences new - old and a bootstrap 95 % interval of that median.
+# Both builds run from fresh copies in the temporary directory, not from where the linker wrote
+# them: the same bytes exec 0.3-0.45 ms faster from a copy than from the linker's output file
+# (measured 2026-12-06, docs/benchmarks.md "Where the linker leaves the binary"), a difference
+# that follows the file, not the code; a container image's binary is a copy too.
 # Prints Markdown (docs/benchmarks.md quotes it). Needs root (unshare, nsenter) and valgrind.
 # MKSESSION_NEW defaults to build/dev/tests/tools/mksession; MKSESSION_OLD to it as well.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -eq 2 ] || { echo "usage: compare_bench.sh OLD_EXECMARK NEW_EXECMARK" >&2; exit 2; }
-old=$(readlink -f "$1")
-new=$(readlink -f "$2")
+old_src=$(readlink -f "$1")
+new_src=$(readlink -f "$2")
 mk_new=$(readlink -f "${MKSESSION_NEW:-build/dev/tests/tools/mksession}")
 mk_old=$(readlink -f "${MKSESSION_OLD:-$mk_new}")
 bytes=${BENCH_BYTES:-33554432}
 records=${BENCH_RECORDS:-60000}
 runs=${BENCH_RUNS:-300}
-for tool in "$old" "$new" "$mk_old" "$mk_new"; do
+for tool in "$old_src" "$new_src" "$mk_old" "$mk_new"; do
     [ -x "$tool" ] || { echo "compare_bench: $tool is not built" >&2; exit 1; }
 done
 command -v valgrind >/dev/null || { echo "compare_bench: valgrind is missing" >&2; exit 1; }
@@ -42,6 +49,10 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+old=$tmp/execmark-old
+new=$tmp/execmark-new
+cp "$old_src" "$old"
+cp "$new_src" "$new"
 
 # Instructions executed by "$@" (callgrind's total), the command's status checked by the caller.
 instructions() {
@@ -87,6 +98,10 @@ PY
 trail=$(stat -c %s "$tmp/trail.json")
 a_old=$(ALLOWED_RC=1 instructions "$old" audit --cloudtrail "$tmp/trail.json")
 a_new=$(ALLOWED_RC=1 instructions "$new" audit --cloudtrail "$tmp/trail.json")
+# ... and the start as a subreaper with attribution (key, socket, boot marker, the child,
+# shutdown marker; every thread counted).
+s_old=$(instructions "$old" init --socket "$tmp/cg-old.sock" -- /bin/true)
+s_new=$(instructions "$new" init --socket "$tmp/cg-new.sock" -- /bin/true)
 
 # 3. session open, interleaved, each build against its own PID 1.
 start_init() { # BIN SOCKET LOG -> pid of the init inside its namespace
@@ -182,20 +197,34 @@ init_once() { # old|new -> seconds
     echo "$s $e"
 }
 interleave "$tmp/init.txt" init_once
+sub_once() { # old|new -> seconds: the same start, not PID 1 (a subreaper)
+    local s e bin=$old
+    [ "$1" = old ] || bin=$new
+    rm -f "$tmp/s.sock"
+    s=$EPOCHREALTIME
+    "$bin" init --socket "$tmp/s.sock" -- /bin/true >"$tmp/s.log" 2>&1
+    e=$EPOCHREALTIME
+    grep -q '"ev":"shutdown"' "$tmp/s.log" || {
+        echo "compare_bench: $bin init (subreaper) wrote no shutdown marker" >&2
+        exit 1
+    }
+    echo "$s $e"
+}
+interleave "$tmp/sub.txt" sub_once
 rss() { # PID -> "VmRSS RssAnon" in kB
     awk '/^VmRSS:/ {r=$2} /^RssAnon:/ {a=$2} END {print r, a}' "/proc/$1/status"
 }
 read -r rss_old anon_old < <(rss "$init_old")
 read -r rss_new anon_new < <(rss "$init_new")
 
-/usr/bin/python3 - "$old" "$new" "$corpus" "$v_old" "$v_new" "$trail" "$records" "$a_old" \
+/usr/bin/python3 - "$old_src" "$new_src" "$corpus" "$v_old" "$v_new" "$trail" "$records" "$a_old" \
     "$a_new" "$tmp/open.txt" "$(nproc)" "$(uname -r)" "$(date -u +%Y-%m-%d)" \
     "$(cut -d' ' -f1-3 /proc/loadavg)" "$tmp/hook.txt" "$tmp/init.txt" \
-    "$rss_old $anon_old $rss_new $anon_new" <<'PY'
-import statistics, sys
+    "$rss_old $anon_old $rss_new $anon_new" "$s_old" "$s_new" "$tmp/sub.txt" <<'PY'
+import random, statistics, sys
 (old, new, corpus, v_old, v_new, trail, records, a_old, a_new, open_txt, cores, kernel, day,
- load, hook_txt, init_txt, mem) = sys.argv[1:]
-v_old, v_new, a_old, a_new = map(int, (v_old, v_new, a_old, a_new))
+ load, hook_txt, init_txt, mem, s_old, s_new, sub_txt) = sys.argv[1:]
+v_old, v_new, a_old, a_new, s_old, s_new = map(int, (v_old, v_new, a_old, a_new, s_old, s_new))
 times = {"old": [], "new": []}
 for line in open(open_txt):
     which, s, e = line.split()
@@ -230,13 +259,33 @@ cost = {k: statistics.median(r[k] - r["plain"] for r in rounds) for k in ("old",
 print(f"| hook cost at bash start (`bash -i` with the hook minus without in the same round, "
       f"medians of {len(rounds)} rounds; plain {plain:.2f} ms), ms | {cost['old']:.2f} | "
       f"{cost['new']:.2f} | {cost['new'] / cost['old']:.3f} |")
-inits = {"old": [], "new": []}
-for line in open(init_txt):
-    which, s, e = line.split()
-    inits[which].append((float(e) - float(s)) * 1000)
+def interleaved(path):
+    """Each build's times, and the per-round differences new - old (a round: one of each)."""
+    times, diffs, pair = {"old": [], "new": []}, [], {}
+    for line in open(path):
+        which, s, e = line.split()
+        pair[which] = (float(e) - float(s)) * 1000
+        times[which].append(pair[which])
+        if len(pair) == 2:
+            diffs.append(pair["new"] - pair["old"])
+            pair = {}
+    return times, diffs
+def paired(diffs):
+    """Median of the per-round differences and a bootstrap 95 % interval of it (seeded)."""
+    rng = random.Random(20261206)
+    boot = sorted(statistics.median(rng.choices(diffs, k=len(diffs))) for _ in range(1000))
+    return f"{statistics.median(diffs):+.3f} ms [{boot[25]:+.3f}, {boot[974]:+.3f}]"
+inits, init_diffs = interleaved(init_txt)
 im = {k: statistics.median(v) for k, v in inits.items()}
 print(f"| `init` as PID 1 with attribution around `/bin/true`, median ms ({len(inits['new'])} "
-      f"interleaved runs each) | {im['old']:.2f} | {im['new']:.2f} | {im['new'] / im['old']:.3f} |")
+      f"interleaved runs each; per round new - old: {paired(init_diffs)}) | {im['old']:.2f} | "
+      f"{im['new']:.2f} | {im['new'] / im['old']:.3f} |")
+print(f"| `init` as a subreaper with attribution around `/bin/true`: instructions | {s_old:,} | "
+      f"{s_new:,} | {s_new / s_old:.3f} |")
+subs, sub_diffs = interleaved(sub_txt)
+sm = {k: statistics.median(v) for k, v in subs.items()}
+print(f"| the same, median ms ({len(subs['new'])} interleaved runs each; per round new - old: "
+      f"{paired(sub_diffs)}) | {sm['old']:.2f} | {sm['new']:.2f} | {sm['new'] / sm['old']:.3f} |")
 rss_old, anon_old, rss_new, anon_new = map(int, mem.split())
 print(f"| PID 1 supervising `sleep`, after the session opens above: VmRSS kB | {rss_old:,} | "
       f"{rss_new:,} | {rss_new / rss_old:.3f} |")
