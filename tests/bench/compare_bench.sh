@@ -183,33 +183,23 @@ for i in $(seq "$runs"); do
     done
 done
 # 5. PID 1 start to exit around /bin/true, interleaved; memory of PID 1 supervising sleep.
-init_once() { # old|new -> seconds
-    local s e bin=$old
-    [ "$1" = old ] || bin=$new
+start_once() { # pid1|sub old|new -> seconds: `init` as PID 1 of a new namespace, or a subreaper
+    local s e bin=$old wrap=(unshare --pid --fork)
+    [ "$2" = old ] || bin=$new
+    [ "$1" = pid1 ] || wrap=()
     rm -f "$tmp/i.sock"
     s=$EPOCHREALTIME
-    unshare --pid --fork "$bin" init --socket "$tmp/i.sock" -- /bin/true >"$tmp/i.log" 2>&1
+    "${wrap[@]}" "$bin" init --socket "$tmp/i.sock" -- /bin/true >"$tmp/i.log" 2>&1
     e=$EPOCHREALTIME
     grep -q '"ev":"shutdown"' "$tmp/i.log" || {
-        echo "compare_bench: $bin init wrote no shutdown marker" >&2
+        echo "compare_bench: $bin init ($1) wrote no shutdown marker" >&2
         exit 1
     }
     echo "$s $e"
 }
+init_once() { start_once pid1 "$1"; }
+sub_once() { start_once sub "$1"; }
 interleave "$tmp/init.txt" init_once
-sub_once() { # old|new -> seconds: the same start, not PID 1 (a subreaper)
-    local s e bin=$old
-    [ "$1" = old ] || bin=$new
-    rm -f "$tmp/s.sock"
-    s=$EPOCHREALTIME
-    "$bin" init --socket "$tmp/s.sock" -- /bin/true >"$tmp/s.log" 2>&1
-    e=$EPOCHREALTIME
-    grep -q '"ev":"shutdown"' "$tmp/s.log" || {
-        echo "compare_bench: $bin init (subreaper) wrote no shutdown marker" >&2
-        exit 1
-    }
-    echo "$s $e"
-}
 interleave "$tmp/sub.txt" sub_once
 rss() { # PID -> "VmRSS RssAnon" in kB
     awk '/^VmRSS:/ {r=$2} /^RssAnon:/ {a=$2} END {print r, a}' "/proc/$1/status"
