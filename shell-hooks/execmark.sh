@@ -65,19 +65,6 @@ $3" EXIT
             done
             trap '_execmark_hook close "$?"' EXIT
             ;;
-        record)
-            # Returns only when the shell is not to be recorded (see the header).
-            [ -z "${EXECMARK_RECORD+set}" ] && [ -t 0 ] && [ -r "/proc/$$/exe" ] || return 0
-            set -- "${EXECMARK_BIN_PATH:-/usr/local/bin/execmark}"
-            if [ ! -x "$1" ]; then
-                set -- "$(command -v execmark)"
-                [ -n "$1" ] || return 0
-            fi
-            if [ -n "${BASH_VERSION-}" ]; then
-                exec "$1" shell --mode hook -- "$BASH" -i
-            fi
-            exec "$1" shell --mode hook --shell-fd 9 -- "${0#-}" -i 9<"/proc/$$/exe"
-            ;;
         run)
             # Returns 1 only when there is no binary; execmark's own status is not ours to pass on.
             shift
@@ -101,7 +88,25 @@ $3" EXIT
     }
 
     if [ -z "${EXECMARK_ACTIVE+set}" ]; then
-        _execmark_hook record
+        # Recording (see the header). Not a case of _execmark_hook: bash copies a function's
+        # whole body at every call, and this step, run once, made each of the hook's calls
+        # slower (+0.3 ms per shell start, docs/benchmarks.md). Defined only here, and unset when
+        # it returns, which it does only when there is no binary to exec.
+        if [ -z "${EXECMARK_RECORD+set}" ] && [ -t 0 ] && [ -r "/proc/$$/exe" ]; then
+            _execmark_record() {
+                set -- "${EXECMARK_BIN_PATH:-/usr/local/bin/execmark}"
+                if [ ! -x "$1" ]; then
+                    set -- "$(command -v execmark)"
+                    [ -n "$1" ] || return 0
+                fi
+                if [ -n "${BASH_VERSION-}" ]; then
+                    exec "$1" shell --mode hook -- "$BASH" -i
+                fi
+                exec "$1" shell --mode hook --shell-fd 9 -- "${0#-}" -i 9<"/proc/$$/exe"
+            }
+            _execmark_record
+            unset -f _execmark_record
+        fi
         _execmark_hook open
     fi
     _execmark_hook status "$_execmark_hook_status"
