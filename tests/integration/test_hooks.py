@@ -236,12 +236,16 @@ def test_end_of_input_closes_with_the_shell_status(image, started, shell):
 
 @pytest.mark.parametrize("shell", ALL)
 def test_without_the_binary_the_hook_does_nothing(image, started, shell):
-    """No execmark at the installed path, none on PATH: no output, no guard, status kept."""
+    """No execmark at the installed path, none on PATH: no output, no guard, status kept. On a
+    terminal the hook tries the recorder first; with nothing to exec, its recording function is
+    gone again (the hook leaves _execmark_hook alone)."""
     image.install(bin_path="/nonexistent/execmark")
     s = start(image, started, shell)
     s.expect_prompt()
-    state = s.values('echo "STATE active=${EXECMARK_ACTIVE-unset}"', "STATE")
-    assert state == {"active": "unset"}
+    # The name split in quotes: the echoed command line must not contain "execmark" (below).
+    state = s.values('echo "STATE active=${EXECMARK_ACTIVE-unset} '
+                     'record=$(command -v _exec""mark_record || echo none)"', "STATE")
+    assert state == {"active": "unset", "record": "none"}
     assert s.finish("exit 2") == 2
     assert "EXECMARK1" not in s.output()
     assert "execmark" not in s.output().replace("EXECMARK_ACTIVE", "")
