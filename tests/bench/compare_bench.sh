@@ -14,7 +14,9 @@
 #     (`execmark init` in its own PID namespace): load hits both alike; medians and their ratio;
 #   - the hook's cost at interactive bash start (session_bench.sh's measure: `bash --rcfile RC -i
 #     -c true`, RC sourcing the build's own `hook print bash`, stdin not a terminal, so open and
-#     close, no recorder), minus the same bash without the hook, interleaved likewise;
+#     close, no recorder), minus the same bash without the hook, interleaved likewise
+#     (BENCH_HOOK_RUNS rounds, default BENCH_RUNS), with the per-round differences new - old and
+#     a bootstrap 95 % interval of their median;
 #   - `unshare --pid --fork EXECMARK init --socket S -- /bin/true` (PID 1 with attribution, as
 #     shipped: start, key, socket, the child, shutdown marker, exit), interleaved likewise, and
 #     the resident memory of each build's PID 1 supervising `sleep` (VmRSS, RssAnon);
@@ -37,14 +39,16 @@ mk_old=$(readlink -f "${MKSESSION_OLD:-$mk_new}")
 bytes=${BENCH_BYTES:-33554432}
 records=${BENCH_RECORDS:-60000}
 runs=${BENCH_RUNS:-300}
+hook_runs=${BENCH_HOOK_RUNS:-$runs}
 for tool in "$old_src" "$new_src" "$mk_old" "$mk_new"; do
     [ -x "$tool" ] || { echo "compare_bench: $tool is not built" >&2; exit 1; }
 done
 command -v valgrind >/dev/null || { echo "compare_bench: valgrind is missing" >&2; exit 1; }
 tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/compare-bench.XXXXXX")
-pids=()
+init_old="" init_new=""
 cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    # Each PID 1 (the init inside its namespace) ends on TERM, and unshare with it.
+    for p in $init_old $init_new; do kill -TERM "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$tmp"
 }
@@ -108,7 +112,6 @@ start_init() { # BIN SOCKET LOG -> pid of the init inside its namespace
     unshare --pid --fork --mount-proc "$1" init --socket "$2" --watch-interval 0 -- sleep 3600 \
         >"$3" 2>&1 &
     local outer=$! inner=""
-    pids+=("$outer")
     for _ in $(seq 500); do
         inner=$(awk '{print $1}' "/proc/$outer/task/$outer/children" 2>/dev/null || true)
         [ -n "$inner" ] && [ -S "$2" ] && break
@@ -167,7 +170,7 @@ bash_once() { # INIT SOCKET BIN RC -> seconds
     echo "$s $e"
 }
 : >"$tmp/hook.txt"
-for i in $(seq "$runs"); do
+for i in $(seq "$hook_runs"); do
     case $((i % 3)) in
     0) order="old new plain" ;;
     1) order="new plain old" ;;
@@ -235,6 +238,11 @@ print(f"| `session open` signed by PID 1, median ms ({n} interleaved calls each)
       f"{med['old']:.2f} | {med['new']:.2f} | {med['new'] / med['old']:.3f} |")
 print(f"| `session open`, p90 ms | {p90['old']:.2f} | {p90['new']:.2f} | "
       f"{p90['new'] / p90['old']:.3f} |")
+def paired(diffs):
+    """Median of the per-round differences and a bootstrap 95 % interval of it (seeded)."""
+    rng = random.Random(20261206)
+    boot = sorted(statistics.median(rng.choices(diffs, k=len(diffs))) for _ in range(1000))
+    return f"{statistics.median(diffs):+.3f} ms [{boot[25]:+.3f}, {boot[974]:+.3f}]"
 # Per round (old, new and plain run back to back): each build's time minus that round's plain
 # bash, so that the machine's drift between rounds cancels; the medians of those differences.
 rounds, bash = [], {}
@@ -247,7 +255,8 @@ for line in open(hook_txt):
 plain = statistics.median(r["plain"] for r in rounds)
 cost = {k: statistics.median(r[k] - r["plain"] for r in rounds) for k in ("old", "new")}
 print(f"| hook cost at bash start (`bash -i` with the hook minus without in the same round, "
-      f"medians of {len(rounds)} rounds; plain {plain:.2f} ms), ms | {cost['old']:.2f} | "
+      f"medians of {len(rounds)} rounds; plain {plain:.2f} ms; per round new - old: "
+      f"{paired([r['new'] - r['old'] for r in rounds])}), ms | {cost['old']:.2f} | "
       f"{cost['new']:.2f} | {cost['new'] / cost['old']:.3f} |")
 def interleaved(path):
     """Each build's times, and the per-round differences new - old (a round: one of each)."""
@@ -260,11 +269,6 @@ def interleaved(path):
             diffs.append(pair["new"] - pair["old"])
             pair = {}
     return times, diffs
-def paired(diffs):
-    """Median of the per-round differences and a bootstrap 95 % interval of it (seeded)."""
-    rng = random.Random(20261206)
-    boot = sorted(statistics.median(rng.choices(diffs, k=len(diffs))) for _ in range(1000))
-    return f"{statistics.median(diffs):+.3f} ms [{boot[25]:+.3f}, {boot[974]:+.3f}]"
 inits, init_diffs = interleaved(init_txt)
 im = {k: statistics.median(v) for k, v in inits.items()}
 print(f"| `init` as PID 1 with attribution around `/bin/true`, median ms ({len(inits['new'])} "

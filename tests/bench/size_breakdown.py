@@ -34,13 +34,12 @@ def origin(text):
     return path.rsplit("/", 1)[-1], member
 
 
-def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else "build/release-static/agent/execmark.map"
-    per_lib = collections.Counter()
-    per_member = collections.Counter()
+def map_entries(path):
+    """The sections of a linker map (gold's or GNU ld's), in the map's order: ("output", name,
+    address, size, "") for an output section, ("input", name, address, size, input file) for an
+    input section placed in it (name None when the map gives none)."""
     in_map = False
     pending = None
-    output_total = 0
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
@@ -51,9 +50,8 @@ def main():
                 continue
             m = OUTPUT.match(line)
             if m:
-                if KEPT.match(m.group(1)):
-                    output_total += int(m.group(3), 16)
                 pending = None
+                yield "output", m.group(1), int(m.group(2), 16), int(m.group(3), 16), ""
                 continue
             m = SECTION_ONLY.match(line)
             if m:
@@ -65,17 +63,27 @@ def main():
                 continue
             section = m.group(1) or pending
             pending = None
-            if section is None or not KEPT.match(section):
-                continue
-            size = int(m.group(3), 16)
-            if size == 0:
-                continue
-            lib, member = origin(m.group(4))
-            if lib.startswith("*") or lib.startswith("0x"):
-                continue
-            per_lib[lib] += size
-            if lib in ("libc.a", "libstdc++.a"):
-                per_member[f"{lib}({member})"] += size
+            yield "input", section, int(m.group(2), 16), int(m.group(3), 16), m.group(4)
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else "build/release-static/agent/execmark.map"
+    per_lib = collections.Counter()
+    per_member = collections.Counter()
+    output_total = 0
+    for kind, section, _, size, source in map_entries(path):
+        if kind == "output":
+            if KEPT.match(section):
+                output_total += size
+            continue
+        if section is None or not KEPT.match(section) or size == 0:
+            continue
+        lib, member = origin(source)
+        if lib.startswith("*") or lib.startswith("0x"):
+            continue
+        per_lib[lib] += size
+        if lib in ("libc.a", "libstdc++.a"):
+            per_member[f"{lib}({member})"] += size
     if not per_lib:
         sys.exit(f"size_breakdown: no sections found in {path}")
     if output_total > sum(per_lib.values()):
