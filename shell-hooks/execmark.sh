@@ -88,10 +88,8 @@ $3" EXIT
     }
 
     if [ -z "${EXECMARK_ACTIVE+set}" ]; then
-        # Recording (see the header). Not a case of _execmark_hook: bash copies a function's
-        # whole body at every call, and this step, run once, made each of the hook's calls
-        # slower (+0.3 ms per shell start, docs/benchmarks.md). Defined only here, and unset when
-        # it returns, which it does only when there is no binary to exec.
+        # Recording (see the header). Its own function, not a case of _execmark_hook, whose body
+        # bash copies at every call; unset if it returns (no binary to exec).
         if [ -z "${EXECMARK_RECORD+set}" ] && [ -t 0 ] && [ -r "/proc/$$/exe" ]; then
             _execmark_record() {
                 set -- "${EXECMARK_BIN_PATH:-/usr/local/bin/execmark}"
