@@ -13,6 +13,7 @@ and asan builds are dynamic by design.
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -20,6 +21,7 @@ import pytest
 from elf_segments import assert_only_code_executable
 
 BIN = os.environ.get("EXECMARK_BIN", "")
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SIZE_GUARD = 3 * 1024 * 1024
 
 
@@ -61,6 +63,45 @@ def test_file_says_static_and_stripped():
 def test_size_within_regression_guard():
     size = os.path.getsize(BIN)
     assert size <= SIZE_GUARD, f"{size} bytes > {SIZE_GUARD}"
+
+
+def hot_names():
+    """The generated block of cmake/section-order.txt (tests/bench/hot_sections.py)."""
+    path = os.path.join(ROOT, "cmake", "section-order.txt")
+    with open(path, encoding="utf-8") as f:
+        block = f.read().split("# BEGIN hot sections", 1)[1].split("# END hot sections", 1)[0]
+    return [line for line in block.splitlines()[1:] if line and not line.startswith("#")]
+
+
+def test_the_code_pid1_runs_sits_together():
+    """The input sections recorded as run by PID 1 and the client exist in the link and sit in
+    one block of .text (the section order), so that PID 1 maps few 64 KiB windows of the binary
+    (docs/benchmarks.md "The code PID 1 and the client run, first and together")."""
+    map_path = BIN + ".map"
+    if not os.path.exists(map_path):
+        pytest.skip(f"no linker map next to {BIN}")
+    sys.path.insert(0, os.path.join(ROOT, "tests", "bench"))
+    from size_breakdown import map_entries
+    text, inside = {}, False
+    for kind, name, addr, size, _ in map_entries(map_path):
+        if kind == "output":
+            inside = name == ".text"
+        elif inside and name and size:
+            text.setdefault(name, []).append((addr, size))
+    names = hot_names()
+    assert len(names) > 500, "the recorded list is missing from cmake/section-order.txt"
+    found = [n for n in names if n in text]
+    # Renamed or removed code drops out of the list; regenerate it before much of it has.
+    assert len(found) >= 0.95 * len(names), \
+        f"only {len(found)} of {len(names)} recorded sections are in the link: " \
+        "run tests/bench/hot_sections.py --write"
+    hot = sorted(span for n in found for span in text[n])
+    lo, hi = hot[0][0], hot[-1][0] + hot[-1][1]
+    hot_bytes = sum(size for _, size in hot)
+    others = sum(size for spans in text.values() for addr, size in spans
+                 if lo <= addr < hi) - hot_bytes
+    assert others <= 0.02 * hot_bytes, \
+        f"{others} bytes of other code between the recorded sections ({hot_bytes} bytes)"
 
 
 def test_only_code_is_executable():
