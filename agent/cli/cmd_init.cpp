@@ -116,7 +116,15 @@ int run_init(const std::vector<std::string>& args, const Environment& env, bool 
         }
     };
     const int rc = init::supervise(a.options, hooks);
+    // A blocked container log leaves the marker writer's thread detached in write(2) (stop()).
+    // When the log takes lines again it runs on, and may log; static destructors must not have
+    // freed the logger under it: PID 1 then ends with _exit. Nothing is lost: markers go out
+    // with write(2) and the log sink flushes every message.
+    const bool writer_detached = service && service->log_writer_detached();
     service.reset();
+    if (writer_detached) {
+        ::_exit(rc);
+    }
     return rc;
 }
 

@@ -67,6 +67,10 @@ public:
     // PID 1's exit waits for the thread once. Lines pushed afterwards are not written.
     bool close(int timeout_ms);
 
+    // True once close() gave up and detached the thread: it may still be in write(2) on a
+    // blocked log, and runs on when the log takes lines again.
+    [[nodiscard]] bool detached() const { return !m_thread.joinable() && !m_drained; }
+
 private:
     struct State {
         int fd = -1;
@@ -103,6 +107,9 @@ public:
 
     // Writes the shutdown marker and waits briefly for the container log to take it.
     void stop(int exit_code);
+
+    // After stop(): the container log was blocked and the marker writer's thread is detached.
+    [[nodiscard]] bool log_writer_detached() const { return m_writer && m_writer->detached(); }
 
 private:
     struct Conn {

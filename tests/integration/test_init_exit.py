@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import threading
+import time
 
 import pytest
+
+from conftest import SANITIZER_REPORT, UNSHARE_PID1, require_pid_namespace
 
 # Signals whose default action does not terminate (ignore or stop): no death to observe.
 NON_TERMINATING = {signal.SIGCHLD, signal.SIGCONT, signal.SIGURG, signal.SIGWINCH,
@@ -129,3 +134,51 @@ def test_usage_errors_exit_1_without_running_anything(init, tmp_path, args, env)
     assert r.stdout == ""
     assert "[execmark init] error:" in r.stderr, r.stderr
     assert not witness.exists()
+
+
+@pytest.mark.parametrize("unblock_after", [1.9, 2.1, None], ids=["unblocked-early",
+                                                                "unblocked-at-exit", "never"])
+def test_a_blocked_container_log_keeps_the_exit_status(execmark_bin, tmp_path, unblock_after):
+    """Contract: PID 1's markers go to a container log that takes nothing (a full pipe): the
+    child's status is still PID 1's, after at most the shutdown marker's 2 s, and without a
+    sanitizer report or crash. Around PID 1's giving up on the log, the log takes lines again
+    (the reader drains it, then closes it), so that the detached marker writer runs on while
+    PID 1 exits."""
+    require_pid_namespace()
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        while True:
+            os.write(w, b"x" * 65536)
+    except BlockingIOError:
+        pass
+    os.set_blocking(w, True)
+
+    def unblock():
+        time.sleep(unblock_after)
+        os.set_blocking(r, False)
+        try:
+            while os.read(r, 65536):
+                pass
+        except BlockingIOError:
+            pass
+        os.close(r)
+
+    start = time.monotonic()
+    proc = subprocess.Popen([*UNSHARE_PID1, execmark_bin, "init", "--socket",
+                             str(tmp_path / "s.sock"), "--", "sh", "-c", "sleep 0.2; exit 7"],
+                            stdout=w, stderr=subprocess.PIPE, text=True)
+    os.close(w)
+    reader = threading.Thread(target=unblock) if unblock_after is not None else None
+    if reader:
+        reader.start()
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if reader:
+            reader.join()
+        else:
+            os.close(r)
+    assert proc.returncode == 7, err
+    assert time.monotonic() - start < 20, err
+    assert not SANITIZER_REPORT.search(err), err

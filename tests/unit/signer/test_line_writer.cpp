@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <string>
+#include <thread>
 
 using namespace execmark;
 using namespace execmark::signer;
@@ -52,7 +53,9 @@ TEST_CASE("LineWriter::close writes every queued line, in order, before it retur
     writer.push("first");
     writer.push("second");
     writer.push("third");
+    REQUIRE_FALSE(writer.detached());
     REQUIRE(writer.close(5000));
+    REQUIRE_FALSE(writer.detached());
     REQUIRE(p.drain() == "first\nsecond\nthird\n");
     // Closing again is harmless and says the same; a line after close is not written.
     REQUIRE(writer.close(5000));
@@ -77,8 +80,24 @@ TEST_CASE("LineWriter::close gives up on a blocked log within its timeout")
         const auto waited = std::chrono::steady_clock::now() - t0;
         REQUIRE(waited >= std::chrono::milliseconds(150));
         REQUIRE(waited < std::chrono::seconds(10));
+        REQUIRE(writer.detached());
         // Destroying it must not wait for the blocked thread either (it was detached).
     }
-    // Unblock the detached thread so it can finish: it owns its state, nothing dangles.
-    p.drain();
+    // Unblock the detached thread and read until its line arrived, so that its write(2) is done
+    // before the pipe closes: it owns its state, and with the write done it touches nothing
+    // else (a failed write would log, racing the logger's destruction at exit).
+    ::fcntl(p.read_end.get(), F_SETFL, O_NONBLOCK);
+    std::string got;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::array<char, 4096> buf{};
+    while (got.find("stuck\n") == std::string::npos
+           && std::chrono::steady_clock::now() < deadline) {
+        const auto n = ::read(p.read_end.get(), buf.data(), buf.size());
+        if (n > 0) {
+            got.append(buf.data(), static_cast<std::size_t>(n));
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+    REQUIRE(got.find("stuck\n") != std::string::npos);
 }
