@@ -180,6 +180,16 @@ def hot_list(rows, groups):
     return lines, report
 
 
+def recorded_names(path=ORDER_FILE):
+    """The names in the generated block of cmake/section-order.txt."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if BEGIN not in text or END not in text:
+        return []
+    block = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
 def write(lines):
     with open(ORDER_FILE, encoding="utf-8") as f:
         text = f.read()

@@ -65,14 +65,6 @@ def test_size_within_regression_guard():
     assert size <= SIZE_GUARD, f"{size} bytes > {SIZE_GUARD}"
 
 
-def hot_names():
-    """The generated block of cmake/section-order.txt (tests/bench/hot_sections.py)."""
-    path = os.path.join(ROOT, "cmake", "section-order.txt")
-    with open(path, encoding="utf-8") as f:
-        block = f.read().split("# BEGIN hot sections", 1)[1].split("# END hot sections", 1)[0]
-    return [line for line in block.splitlines()[1:] if line and not line.startswith("#")]
-
-
 def test_the_code_pid1_runs_sits_together():
     """The input sections recorded as run by PID 1 and the client exist in the link and sit in
     one block of .text (the section order), so that PID 1 maps few 64 KiB windows of the binary
@@ -81,14 +73,11 @@ def test_the_code_pid1_runs_sits_together():
     if not os.path.exists(map_path):
         pytest.skip(f"no linker map next to {BIN}")
     sys.path.insert(0, os.path.join(ROOT, "tests", "bench"))
-    from size_breakdown import map_entries
-    text, inside = {}, False
-    for kind, name, addr, size, _ in map_entries(map_path):
-        if kind == "output":
-            inside = name == ".text"
-        elif inside and name and size:
-            text.setdefault(name, []).append((addr, size))
-    names = hot_names()
+    from hot_sections import recorded_names, text_sections
+    text = {}
+    for addr, size, name in text_sections(map_path):
+        text.setdefault(name, []).append((addr, size))
+    names = recorded_names()
     assert len(names) > 500, "the recorded list is missing from cmake/section-order.txt"
     found = [n for n in names if n in text]
     # Renamed or removed code drops out of the list; regenerate it before much of it has.
