@@ -308,40 +308,40 @@ TrailRecord classify(const At& object, std::string_view claim_var)
 // The members this reader looks up, spelled as CloudTrail spells them: the Lake's notation
 // spells userIdentity's in lower case (principalid, sessioncontext, onbehalfof).
 using namespace std::string_view_literals;
-constexpr std::array k_record_keys = {"type"sv,
-                                      "principalId"sv,
-                                      "arn"sv,
-                                      "accountId"sv,
-                                      "accessKeyId"sv,
-                                      "userName"sv,
-                                      "sessionContext"sv,
-                                      "sessionIssuer"sv,
-                                      "attributes"sv,
-                                      "creationDate"sv,
-                                      "mfaAuthenticated"sv,
-                                      "sourceIdentity"sv,
-                                      "webIdFederationData"sv,
-                                      "federatedProvider"sv,
-                                      "invokedBy"sv,
-                                      "identityProvider"sv,
-                                      "credentialId"sv,
-                                      "onBehalfOf"sv,
-                                      "userId"sv,
-                                      "identityStoreArn"sv,
-                                      "cluster"sv,
-                                      "task"sv,
-                                      "container"sv,
-                                      "command"sv,
-                                      "containerName"sv,
-                                      "taskArn"sv,
-                                      "session"sv,
-                                      "sessionId"sv,
-                                      "overrides"sv,
-                                      "containerOverrides"sv,
-                                      "environment"sv,
-                                      "name"sv,
-                                      "value"sv,
-                                      "tasks"sv};
+constexpr std::string_view k_record_keys[] = {"type"sv,
+                                              "principalId"sv,
+                                              "arn"sv,
+                                              "accountId"sv,
+                                              "accessKeyId"sv,
+                                              "userName"sv,
+                                              "sessionContext"sv,
+                                              "sessionIssuer"sv,
+                                              "attributes"sv,
+                                              "creationDate"sv,
+                                              "mfaAuthenticated"sv,
+                                              "sourceIdentity"sv,
+                                              "webIdFederationData"sv,
+                                              "federatedProvider"sv,
+                                              "invokedBy"sv,
+                                              "identityProvider"sv,
+                                              "credentialId"sv,
+                                              "onBehalfOf"sv,
+                                              "userId"sv,
+                                              "identityStoreArn"sv,
+                                              "cluster"sv,
+                                              "task"sv,
+                                              "container"sv,
+                                              "command"sv,
+                                              "containerName"sv,
+                                              "taskArn"sv,
+                                              "session"sv,
+                                              "sessionId"sv,
+                                              "overrides"sv,
+                                              "containerOverrides"sv,
+                                              "environment"sv,
+                                              "name"sv,
+                                              "value"sv,
+                                              "tasks"sv};
 
 std::string canonical_key(const std::string& key)
 {
@@ -780,51 +780,55 @@ namespace {
 // The members of a record that classify() reads (and the names it only tests for), kept when a
 // trail file is streamed; the rest of a record is parsed, not built (its top-level names stay,
 // for not_a_record). Keep in step with classify and the functions it calls.
-constexpr std::array k_issuer_members = {
-    RecordMember{"type"}, RecordMember{"arn"}, RecordMember{"userName"}};
-constexpr std::array k_session_context_members = {RecordMember{"sessionIssuer", k_issuer_members},
-                                                  RecordMember{"sourceIdentity"}};
-constexpr std::array k_on_behalf_of_members = {RecordMember{"userId"},
-                                               RecordMember{"identityStoreArn"}};
-constexpr std::array k_identity_members = {
-    RecordMember{"type"},
-    RecordMember{"arn"},
-    RecordMember{"principalId"},
-    RecordMember{"accountId"},
-    RecordMember{"userName"},
-    RecordMember{"sessionContext", k_session_context_members},
-    RecordMember{"sourceIdentity"},
-    RecordMember{"invokedBy"},
-    RecordMember{"onBehalfOf", k_on_behalf_of_members},
-    RecordMember{"credentialId"},
-    RecordMember{"identityProvider"}};
-constexpr std::array k_overrides_members = {RecordMember{"containerOverrides"}};
-constexpr std::array k_request_members = {RecordMember{"cluster"},
-                                          RecordMember{"container"},
-                                          RecordMember{"task"},
-                                          RecordMember{"command"},
-                                          RecordMember{"overrides", k_overrides_members}};
-constexpr std::array k_session_members = {RecordMember{"sessionId"}};
-constexpr std::array k_task_members = {RecordMember{"taskArn"}};
-constexpr std::array k_response_members = {RecordMember{"session", k_session_members},
-                                           RecordMember{"containerName"},
-                                           RecordMember{"taskArn"},
-                                           RecordMember{"tasks", k_task_members}};
-constexpr std::array k_record_members = {RecordMember{"CloudTrailEvent"},
-                                         RecordMember{"detail", {}, true},
-                                         RecordMember{"eventSource"},
-                                         RecordMember{"eventName"},
-                                         RecordMember{"eventID"},
-                                         RecordMember{"eventTime"},
-                                         RecordMember{"awsRegion"},
-                                         RecordMember{"recipientAccountId"},
-                                         RecordMember{"sourceIPAddress"},
-                                         RecordMember{"userAgent"},
-                                         RecordMember{"errorCode"},
-                                         RecordMember{"errorMessage"},
-                                         RecordMember{"userIdentity", k_identity_members},
-                                         RecordMember{"requestParameters", k_request_members},
-                                         RecordMember{"responseElements", k_response_members}};
+constexpr auto k_issuer_members = std::to_array<RecordMember>(
+    {RecordMember{"type"}, RecordMember{"arn"}, RecordMember{"userName"}});
+constexpr auto k_session_context_members = std::to_array<RecordMember>(
+    {RecordMember{"sessionIssuer", k_issuer_members}, RecordMember{"sourceIdentity"}});
+constexpr auto k_on_behalf_of_members =
+    std::to_array<RecordMember>({RecordMember{"userId"}, RecordMember{"identityStoreArn"}});
+constexpr auto k_identity_members =
+    std::to_array<RecordMember>({RecordMember{"type"},
+                                 RecordMember{"arn"},
+                                 RecordMember{"principalId"},
+                                 RecordMember{"accountId"},
+                                 RecordMember{"userName"},
+                                 RecordMember{"sessionContext", k_session_context_members},
+                                 RecordMember{"sourceIdentity"},
+                                 RecordMember{"invokedBy"},
+                                 RecordMember{"onBehalfOf", k_on_behalf_of_members},
+                                 RecordMember{"credentialId"},
+                                 RecordMember{"identityProvider"}});
+constexpr auto k_overrides_members =
+    std::to_array<RecordMember>({RecordMember{"containerOverrides"}});
+constexpr auto k_request_members =
+    std::to_array<RecordMember>({RecordMember{"cluster"},
+                                 RecordMember{"container"},
+                                 RecordMember{"task"},
+                                 RecordMember{"command"},
+                                 RecordMember{"overrides", k_overrides_members}});
+constexpr auto k_session_members = std::to_array<RecordMember>({RecordMember{"sessionId"}});
+constexpr auto k_task_members = std::to_array<RecordMember>({RecordMember{"taskArn"}});
+constexpr auto k_response_members =
+    std::to_array<RecordMember>({RecordMember{"session", k_session_members},
+                                 RecordMember{"containerName"},
+                                 RecordMember{"taskArn"},
+                                 RecordMember{"tasks", k_task_members}});
+constexpr auto k_record_members =
+    std::to_array<RecordMember>({RecordMember{"CloudTrailEvent"},
+                                 RecordMember{"detail", {}, true},
+                                 RecordMember{"eventSource"},
+                                 RecordMember{"eventName"},
+                                 RecordMember{"eventID"},
+                                 RecordMember{"eventTime"},
+                                 RecordMember{"awsRegion"},
+                                 RecordMember{"recipientAccountId"},
+                                 RecordMember{"sourceIPAddress"},
+                                 RecordMember{"userAgent"},
+                                 RecordMember{"errorCode"},
+                                 RecordMember{"errorMessage"},
+                                 RecordMember{"userIdentity", k_identity_members},
+                                 RecordMember{"requestParameters", k_request_members},
+                                 RecordMember{"responseElements", k_response_members}});
 
 } // namespace
 

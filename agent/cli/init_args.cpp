@@ -44,7 +44,7 @@ struct OptSpec {
     Opt id;
 };
 
-constexpr std::array k_opts{
+constexpr auto k_opts = std::to_array<OptSpec>({
     OptSpec{'s', "subreaper", false, Opt::subreaper},
     OptSpec{'g', "process-group", false, Opt::group},
     OptSpec{'p', "parent-death-signal", true, Opt::pdeath},
@@ -58,7 +58,7 @@ constexpr std::array k_opts{
     OptSpec{'\0', "socket", true, Opt::socket},
     OptSpec{'\0', "no-attribution", false, Opt::no_attribution},
     OptSpec{'\0', "watch-interval", true, Opt::watch_interval},
-};
+});
 
 util::Error usage_error(std::string_view option, std::string_view reason)
 {

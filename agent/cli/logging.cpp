@@ -11,11 +11,12 @@ namespace execmark::cli {
 
 void setup_logging(std::string_view component, int verbosity)
 {
-    static constexpr std::array k_levels{spdlog::level::critical,
-                                         spdlog::level::warn,
-                                         spdlog::level::info,
-                                         spdlog::level::debug,
-                                         spdlog::level::trace};
+    static constexpr auto k_levels =
+        std::to_array<spdlog::level::level_enum>({spdlog::level::critical,
+                                                  spdlog::level::warn,
+                                                  spdlog::level::info,
+                                                  spdlog::level::debug,
+                                                  spdlog::level::trace});
     const auto index =
         static_cast<std::size_t>(verbosity < 0 ? 0 : (verbosity > 4 ? 4 : verbosity));
     auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();

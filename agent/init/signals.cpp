@@ -20,7 +20,7 @@ struct NamedSignal {
     int number;
 };
 
-constexpr std::array k_signals{
+constexpr auto k_signals = std::to_array<NamedSignal>({
     NamedSignal{"HUP", SIGHUP},       NamedSignal{"INT", SIGINT},
     NamedSignal{"QUIT", SIGQUIT},     NamedSignal{"ILL", SIGILL},
     NamedSignal{"TRAP", SIGTRAP},     NamedSignal{"ABRT", SIGABRT},
@@ -38,7 +38,7 @@ constexpr std::array k_signals{
     NamedSignal{"PROF", SIGPROF},     NamedSignal{"WINCH", SIGWINCH},
     NamedSignal{"IO", SIGIO},         NamedSignal{"POLL", SIGPOLL},
     NamedSignal{"PWR", SIGPWR},       NamedSignal{"SYS", SIGSYS},
-};
+});
 
 std::string upper(std::string_view s)
 {

@@ -11,6 +11,7 @@ met. Runs only against the static build (EXECMARK_BIN from the release-static pr
 and asan builds are dynamic by design.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -91,6 +92,28 @@ def test_the_code_pid1_runs_sits_together():
                  if lo <= addr < hi) - hot_bytes
     assert others <= 0.02 * hot_bytes, \
         f"{others} bytes of other code between the recorded sections ({hot_bytes} bytes)"
+
+
+def test_constant_tables_are_not_in_writable_data():
+    """execmark's constant tables (k_*) are in read-only memory, not in .data. GCC 12 puts a
+    constexpr std::array whose type is deduced from its initialiser (`constexpr std::array k{...}`)
+    into writable .data; spelled with its element type (std::to_array<T>, a C array) it is
+    read-only. In .data such tables cost PID 1 resident memory (docs/benchmarks.md "PID 1's
+    anonymous memory") and are writable for no reason."""
+    map_path = BIN + ".map"
+    if not os.path.exists(map_path):
+        pytest.skip(f"no linker map next to {BIN}")
+    sys.path.insert(0, os.path.join(ROOT, "tests", "bench"))
+    from size_breakdown import map_entries
+    table = re.compile(r"^\.data\S*\._Z\S*8execmark\S*?\d+k_[a-z0-9_]+(E|$|\.)")
+    output, found = None, []
+    for kind, name, _, size, _ in map_entries(map_path):
+        if kind == "output":
+            output = name
+        elif output == ".data" and name and size and table.match(name):
+            found.append(f"{name} ({size} bytes)")
+    assert not found, "constant tables in writable .data (spell the element type):\n" + \
+        "\n".join(found)
 
 
 def test_only_code_is_executable():

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include "../hooks/temp_root.hpp"
+
 #include <agent/util/proc.hpp>
 
 #include <catch2/catch.hpp>
@@ -6,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <string>
 
 using namespace execmark::util;
 
@@ -77,4 +81,32 @@ TEST_CASE("parse_proc_stat reads session and start time when present")
     REQUIRE(short_line);
     REQUIRE(short_line->session == 9);
     REQUIRE(short_line->start_time == 0U);
+}
+
+TEST_CASE("read_exe reads short and long executable paths")
+{
+    const execmark::test::TempRoot root;
+    // Lengths around the short buffer (256) and one far past it, each an existing file.
+    for (const std::size_t len : {60UL, 255UL, 256UL, 257UL, 1500UL}) {
+        std::string dir = root.path() + "/bin";
+        while (dir.size() + 2 + 40 < len) {
+            dir += "/" + std::string(std::min<std::size_t>(len - dir.size() - 2, 40), 'd');
+        }
+        std::string file = dir + "/";
+        file += std::string(len - file.size(), 'x');
+        REQUIRE(file.size() == len);
+        root.write(file.substr(root.path().size()), "exe");
+        const std::string proc = root.path() + "/proc" + std::to_string(len);
+        std::filesystem::create_directories(proc + "/42");
+        std::filesystem::create_symlink(file, proc + "/42/exe");
+        const auto exe = read_exe(42, proc);
+        REQUIRE(exe);
+        CHECK(exe->path == file);
+
+        struct stat st {};
+
+        REQUIRE(::stat(file.c_str(), &st) == 0);
+        CHECK(exe->ino == static_cast<std::uint64_t>(st.st_ino));
+    }
+    CHECK_FALSE(read_exe(43, root.path() + "/proc60"));
 }
