@@ -2,19 +2,37 @@
 #include <agent/cli/environment.hpp>
 #include <agent/marker/session.hpp>
 
+#include <cstring>
 #include <string_view>
 
 extern char** environ;
 
 namespace execmark::cli {
 
-std::optional<std::string> Environment::get(const std::string& name) const
+std::optional<std::string_view> Environment::find(std::string_view name) const
 {
-    const auto it = vars.find(name);
-    if (it == vars.end()) {
-        return std::nullopt;
+    for (const Entry& e : m_entries) {
+        if (e.name_len == name.size()
+            && std::string_view(m_text).substr(e.offset, e.name_len) == name) {
+            return std::string_view(m_text).substr(e.offset + e.name_len + 1,
+                                                   e.len - e.name_len - 1);
+        }
     }
-    return it->second;
+    return std::nullopt;
+}
+
+std::optional<std::string> Environment::get(std::string_view name) const
+{
+    if (const auto v = find(name)) {
+        return std::string(*v);
+    }
+    return std::nullopt;
+}
+
+void Environment::add(std::string_view name, std::string_view value)
+{
+    m_entries.push_back(Entry{m_text.size(), name.size(), name.size() + 1 + value.size()});
+    m_text.append(name).append(1, '=').append(value);
 }
 
 std::string Environment::claim_var() const
@@ -26,14 +44,22 @@ std::string Environment::claim_var() const
 Environment Environment::capture()
 {
     Environment env;
+    std::size_t bytes = 0;
+    std::size_t count = 0;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        bytes += std::strlen(*e);
+        ++count;
+    }
+    env.m_text.reserve(bytes);
+    env.m_entries.reserve(count);
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
         const std::string_view entry(*e);
         const auto eq = entry.find('=');
         if (eq == std::string_view::npos) {
             continue;
         }
-        // First definition wins, as getenv does.
-        env.vars.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+        env.m_entries.push_back(Entry{env.m_text.size(), eq, entry.size()});
+        env.m_text.append(entry);
     }
     return env;
 }

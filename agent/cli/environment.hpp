@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <map>
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace execmark::cli {
 
@@ -27,19 +30,38 @@ inline constexpr const char* k_tini_verbosity = "TINI_VERBOSITY";
 } // namespace env_names
 
 // The environment variables execmark reads, captured once at start (getenv is not thread-safe
-// against setenv, and modules must not read the environment themselves).
-struct Environment {
-    std::map<std::string, std::string, std::less<>> vars;
+// against setenv, and modules must not read the environment themselves). A copy: PID 1 wipes its
+// environment's strings once the child runs (init::harden_process).
+class Environment {
+public:
+    [[nodiscard]] std::optional<std::string> get(std::string_view name) const;
 
-    [[nodiscard]] std::optional<std::string> get(const std::string& name) const;
-
-    [[nodiscard]] bool has(const std::string& name) const { return vars.contains(name); }
+    [[nodiscard]] bool has(std::string_view name) const { return find(name).has_value(); }
 
     // The variable the user claim is read from: $EXECMARK_CLAIM_VAR, else AWS_USER.
     [[nodiscard]] std::string claim_var() const;
 
+    // Adds NAME=VALUE after what is there; of a name defined twice the first counts, as with
+    // getenv.
+    void add(std::string_view name, std::string_view value);
+
     // Captures the process environment.
     static Environment capture();
+
+private:
+    [[nodiscard]] std::optional<std::string_view> find(std::string_view name) const;
+
+    // Every NAME=VALUE in one buffer, in the environment's order, and where each starts and how
+    // long its name is: one allocation for the text however many variables there are (a map of
+    // strings cost every command's start about 3 % of its instructions; docs/benchmarks.md).
+    struct Entry {
+        std::size_t offset;
+        std::size_t name_len;
+        std::size_t len;
+    };
+
+    std::string m_text;
+    std::vector<Entry> m_entries;
 };
 
 } // namespace execmark::cli

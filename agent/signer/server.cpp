@@ -183,8 +183,6 @@ void AttributionService::start(init::EventLoop& loop)
     m_started_ms = util::monotonic_ms();
     // The process itself (non-dumpable, no environment, descriptor limit) is init's business:
     // init::harden_process() ran before this, once the child was spawned.
-    // The recorder must run this very executable (docs/threat-model.md).
-    m_self_exe = util::read_exe(::getpid(), "/proc");
     auto key = SigningKey::generate();
     if (!key) {
         spdlog::error("attribution disabled: {}", key.error().message);
@@ -562,6 +560,12 @@ std::string AttributionService::handle_record(const Conn& conn,
         return refuse("the recorder is gone");
     }
     if (rep.kind == "start") {
+        // The recorder must run this very executable (docs/threat-model.md). PID 1's own is
+        // looked up here, not at start (it costs every start ~1,000 instructions): /proc/self/exe
+        // is the file this process runs, whatever was renamed over its path since.
+        if (!m_self_exe) {
+            m_self_exe = util::read_exe(::getpid(), "/proc");
+        }
         const auto exe = util::read_exe(conn.pid, m_options.proc_root);
         if (!m_self_exe || !exe || exe->dev != m_self_exe->dev || exe->ino != m_self_exe->ino) {
             return refuse("a recorder must run PID 1's own executable");

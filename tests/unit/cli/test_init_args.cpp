@@ -29,7 +29,7 @@ Environment env_of(std::initializer_list<std::pair<const char*, const char*>> kv
 {
     Environment e;
     for (const auto& [k, v] : kv) {
-        e.vars.emplace(k, v);
+        e.add(k, v);
     }
     return e;
 }
