@@ -15,8 +15,11 @@ namespace {
 // SIGRTMIN as 34; names here follow the kernel so that every number 1..64 has one name.
 constexpr int k_kernel_rtmin = 32;
 
+// No pointers in the table: it stays in read-only data, where a table of string_views (which
+// the -fPIE build relocates) would grow RELRO, whose end aarch64's gold aligns to 64 KiB in the
+// file (docs/benchmarks.md "Binary size").
 struct NamedSignal {
-    std::string_view name;
+    char name[8]; // NUL-terminated; the longest, STKFLT and VTALRM, have 6 letters
     int number;
 };
 
@@ -81,7 +84,7 @@ std::optional<int> signal_from_name(std::string_view name)
         s.remove_prefix(3);
     }
     for (const auto& entry : k_signals) {
-        if (entry.name == s) {
+        if (std::string_view(entry.name) == s) {
             return entry.number;
         }
     }
@@ -102,9 +105,9 @@ std::string signal_name(int sig)
 {
     for (const auto& entry : k_signals) {
         // First entry wins for aliases (IOT/ABRT, CLD/CHLD, POLL/IO).
-        if (entry.number == sig && entry.name != "IOT" && entry.name != "CLD"
-            && entry.name != "POLL") {
-            return "SIG" + std::string(entry.name);
+        const std::string_view name(entry.name);
+        if (entry.number == sig && name != "IOT" && name != "CLD" && name != "POLL") {
+            return "SIG" + std::string(name);
         }
     }
     if (sig >= k_kernel_rtmin && sig <= k_max_signal) {

@@ -37,3 +37,13 @@ def assert_only_code_executable(path):
         assert not ("W" in flags and "E" in flags), (flags, names)
         if "E" in flags:
             assert not DATA_SECTIONS & set(names), (flags, names)
+
+
+def file_gaps(path):
+    """Bytes of the file between the end of each LOAD segment's contents and the start of the
+    next one's (alignment padding), from `readelf -lW`."""
+    out = subprocess.run(["readelf", "-lW", path], capture_output=True, text=True, check=True,
+                         timeout=30).stdout
+    loads = [(int(f[1], 16), int(f[4], 16)) for f in (line.split() for line in out.splitlines())
+             if f and f[0] == "LOAD"]
+    return [nxt[0] - (cur[0] + cur[1]) for cur, nxt in zip(loads, loads[1:])]
