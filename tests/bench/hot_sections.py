@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 
+from pid1ns import children, start_pid1  # PID 1 of a new namespace, shared in tests/bench
 from size_breakdown import map_entries  # the linker map reader of tests/bench
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -82,28 +83,13 @@ class Runner:
     def pid1(self, name, init_args, env=None):
         """Starts valgrind'd `init` as PID 1 of a new PID namespace: (profile, unshare, pid)."""
         out, vg = self.callgrind(name)
-        log = open(os.path.join(self.tmp, f"{name}.log"), "wb")
-        outer = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", *vg, self.binary,
-                                  "init", *init_args], stdout=log, stderr=subprocess.STDOUT,
-                                 env=env)
-        log.close()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            kids = children(outer.pid)
-            if kids and children(kids[0]):  # PID 1 and its child are up
-                return out, outer, kids[0]
-            if outer.poll() is not None:
-                break
-            time.sleep(0.05)
-        sys.exit(f"hot_sections: {name}: PID 1 did not start its child (see {log.name})")
-
-
-def children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
-            return [int(p) for p in f.read().split()]
-    except OSError:
-        return []
+        with open(os.path.join(self.tmp, f"{name}.log"), "wb") as log:
+            # Up when PID 1 has started its child.
+            outer, pid = start_pid1([*vg, self.binary, "init", *init_args], children, timeout=30,
+                                    stdout=log, stderr=subprocess.STDOUT, env=env)
+        if pid is None:
+            sys.exit(f"hot_sections: {name}: PID 1 did not start its child (see {log.name})")
+        return out, outer, pid
 
 
 def finish(outer, name):

@@ -28,28 +28,19 @@ import sys
 import tempfile
 import time
 
+from pid1ns import start_pid1
+
 
 def pid1s(bins, tmp):
     """One `init --socket` per BIN, each PID 1 of its own namespace: [(unshare, pid, socket)]."""
     out = []
     for i, b in enumerate(bins):
         sock = os.path.join(tmp, f"pid1-{i}.sock")
-        outer = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", b, "init",
-                                  "--socket", sock, "--watch-interval", "0", "--", "sleep",
-                                  "3600"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        out.append((outer, None, sock))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with open(f"/proc/{outer.pid}/task/{outer.pid}/children", encoding="ascii") as f:
-                    kids = f.read().split()
-            except OSError:
-                kids = []
-            if kids and os.path.exists(sock):
-                out[-1] = (outer, int(kids[0]), sock)
-                break
-            time.sleep(0.01)
-        else:
+        outer, pid = start_pid1([b, "init", "--socket", sock, "--watch-interval", "0", "--",
+                                 "sleep", "3600"], lambda _pid, s=sock: os.path.exists(s),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out.append((outer, pid, sock))
+        if pid is None:
             raise RuntimeError(f"{b}: PID 1 did not open its socket")
     return out
 
