@@ -131,8 +131,9 @@ def test_no_64k_hole_in_the_file():
     # 2,568,400 once; docs/benchmarks.md "Binary size"). Below a page, the hole is alignment.
     gaps = file_gaps(BIN)
     assert gaps and max(gaps) < 4096, \
-        f"{max(gaps)} bytes of padding between LOAD segments: shrink (or grow) what precedes " \
-        "the read-write segment by that much (docs/benchmarks.md \"Binary size\")"
+        f"{max(gaps)} bytes of padding between LOAD segments: what precedes the read-write " \
+        f"segment (code, read-only data, RELRO) must shrink by {65536 - max(gaps)} bytes or " \
+        "more (docs/benchmarks.md \"Binary size\")"
 
 
 def test_version_under_qemu():

@@ -31,7 +31,6 @@ copy of the transcripts.
 import json
 import os
 import re
-import shutil
 import subprocess
 import threading
 import time

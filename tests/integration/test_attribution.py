@@ -12,7 +12,6 @@ hung or lying agent); garbage on the socket never hurts PID 1; 500 concurrent op
 answered with unique tseq; the key cannot be read from PID 1 without CAP_SYS_PTRACE; the
 session watcher writes exec.seen / exec.gone; the shutdown marker closes the boot chain.
 """
-import ctypes
 import json
 import os
 import socket

@@ -17,7 +17,6 @@ import json
 import random
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 

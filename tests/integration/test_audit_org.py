@@ -23,7 +23,6 @@ import copy
 import gzip
 import json
 import random
-from pathlib import Path
 
 import pytest
 

@@ -14,10 +14,8 @@ import os
 import re
 import secrets
 import shlex
-import subprocess
 import time
 
-import pexpect
 import pytest
 
 from pid1 import BIN, markers_in

@@ -17,7 +17,6 @@ Contracts:
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import random
 import re
