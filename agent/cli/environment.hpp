@@ -53,7 +53,7 @@ private:
 
     // Every NAME=VALUE in one buffer, in the environment's order, and where each starts and how
     // long its name is: one allocation for the text however many variables there are (a map of
-    // strings cost every command's start about 3 % of its instructions; docs/benchmarks.md).
+    // strings cost every command's start about 6 % of its instructions; docs/benchmarks.md).
     struct Entry {
         std::size_t offset;
         std::size_t name_len;

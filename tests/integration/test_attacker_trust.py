@@ -296,3 +296,32 @@ def test_only_pid1s_own_executable_may_report_a_recording(task, tmp_path):
     assert '"ok":false' in reply and "own executable" in reply, reply
     task.stop()
     assert not [m for m in markers_in(task.container_log()) if m["ev"] == "rec"]
+
+
+def test_a_binary_renamed_over_pid1s_path_may_not_record(tmp_path):
+    """PID 1 looks its own executable up when the first recording starts (/proc/self/exe), not
+    by path: a root user who renames another build over PID 1's path before any recording
+    cannot record with it (refused, no `rec` marker), while the file PID 1 runs still can."""
+    image_bin = str(tmp_path / "execmark")
+    shutil.copy2(BIN, image_bin)
+    (tmp_path / "task").mkdir()
+    t = Task(tmp_path / "task", binary=image_bin, container_env={"AWS_USER": ALICE})
+    try:
+        replacement = str(tmp_path / "execmark.new")
+        shutil.copy2(BIN, replacement)  # the same bytes, another file
+        os.rename(replacement, image_bin)
+        sid_new = "ecs-execute-command-0renamed000001"
+        sid_own = "ecs-execute-command-0renamed000002"
+        for sid, exe in ((sid_new, image_bin), (sid_own, "/proc/1/exe")):
+            out = t.run_session(sid, f"{exe} shell --reason rename -- /bin/sh",
+                                input=b"echo still-a-shell\nexit 0\n")
+            assert out.returncode == 0, out.stderr
+            assert b"still-a-shell" in out.stdout, out.stdout[-2000:]
+        t.stop()
+        recs = [m for m in markers_in(t.container_log()) if m["ev"] == "rec"]
+        assert not [m for m in recs if m["ssid"] == sid_new], recs
+        assert f"({sid_new}): a recorder must run PID 1's own executable".encode() in \
+            t.container_log()
+        assert [m for m in recs if m["ssid"] == sid_own and m["kind"] == "end"], recs
+    finally:
+        t.stop()
