@@ -173,8 +173,8 @@ read_cmdline(pid_t pid, const std::string& proc_root, std::size_t max_bytes)
 std::optional<ProcExe> read_exe(pid_t pid, const std::string& proc_root)
 {
     const std::string link = proc_root + "/" + std::to_string(pid) + "/exe";
-    // A short buffer on the stack first: PID 1 runs this at start, and a PATH_MAX array there
-    // made its deepest stack about 2.5 KB deeper (one more resident page in half the starts:
+    // A short buffer on the stack first: a PATH_MAX array here made PID 1's deepest stack about
+    // 2.5 KB deeper when it ran this at start (one more resident page in half the starts:
     // docs/benchmarks.md). A longer path is read again into the heap.
     char small[256];
     ssize_t n = ::readlink(link.c_str(), small, sizeof small);
